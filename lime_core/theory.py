@@ -1,0 +1,555 @@
+"""What image LIME converges to: the closed-form theory of Garreau and Mardaoui (2021).
+
+Setting (the lecture "What does LIME really see in images?"). An image ``xi`` is cut
+into ``d`` superpixels ``J_1, ..., J_d``. LIME draws masks ``z`` in ``{0, 1}^d``
+with independent Bernoulli(1/2) entries, builds the image ``x`` that keeps
+superpixel ``j`` when ``z_j = 1`` and shows the replacement image ``xi_bar``
+(by default the superpixel's mean colour) when ``z_j = 0``, and gives it the weight
+
+    pi = exp(-delta(z, 1)^2 / (2 nu^2)),   delta(z, 1) = 1 - z.1 / (|z| |1|)
+
+(cosine distance to the all-ones mask, bandwidth ``nu``; lime's default is 0.25).
+With ``s`` superpixels switched off, ``delta = 1 - sqrt(1 - s/d)``.
+
+With no ridge penalty, the surrogate ``beta_hat_n`` (intercept first) converges as
+``n -> infinity`` to ``beta = Sigma^{-1} Gamma`` where
+
+    Sigma = E[pi (1, z)(1, z)^T],     Gamma = E[pi (1, z) f(x)].
+
+By symmetry ``Sigma`` only holds the numbers ``alpha_p = E[pi z_1 ... z_p]``:
+``alpha_0`` in the corner, ``alpha_1`` on the rest of the first row and column
+and on the diagonal (``z_j^2 = z_j``), ``alpha_2`` elsewhere; its inverse has the same
+pattern (``sigma_0, ..., sigma_3`` over ``c_d``).
+
+Everything here is numpy. The course notebook is ``course/13_lime_theory.ipynb``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lime_core._validation import (
+    _describe,
+    check_array,
+    check_callable,
+    check_int,
+    check_model_output,
+    check_positive,
+)
+
+MAX_EXACT_SUPERPIXELS = 16
+
+
+@dataclass(frozen=True)
+class InverseCoefficients:
+    """The five numbers of the closed-form ``Sigma^{-1}`` (see :func:`sigma_inverse`)."""
+
+    c_d: float
+    sigma0: float
+    sigma1: float
+    sigma2: float
+    sigma3: float
+
+
+@dataclass(frozen=True)
+class LimeLimit:
+    """The limit explanation ``beta`` of image LIME.
+
+    Attributes
+    ----------
+    intercept : float
+        ``beta_0``.
+    coefficients : numpy.ndarray, shape ``(d,)``
+        ``beta_1, ..., beta_d``, one per superpixel (in the order of
+        ``np.unique(segments)``).
+    nu : float or None
+        The bandwidth (``None`` for limits that do not depend on it).
+    method : str
+        Which formula produced it.
+    """
+
+    intercept: float
+    coefficients: np.ndarray
+    nu: float | None
+    method: str
+
+
+# --------------------------------------------------------------------------
+# alpha, Sigma and its inverse
+# --------------------------------------------------------------------------
+
+
+def _check_d(d: Any, minimum: int = 2) -> int:
+    return check_int(d, "d", minimum=minimum)
+
+
+def kernel_weight(num_off: Any, d: int, nu: float) -> np.ndarray:
+    """Weight of a mask with ``s = num_off`` superpixels switched off.
+
+    ``pi(s) = exp(-(1 - sqrt(1 - s/d))^2 / (2 nu^2))``: the cosine distance from a
+    mask with ``d - s`` ones to the all-ones mask is ``1 - sqrt(1 - s/d)``
+    (1 for the empty mask, as in lime). See ``course/13_lime_theory.ipynb``.
+    """
+    s = np.asarray(num_off, dtype=float)
+    distance = 1.0 - np.sqrt(1.0 - s / d)
+    return np.exp(-(distance**2) / (2.0 * nu**2))
+
+
+def alpha(d: int, nu: float, p: int) -> float:
+    """``alpha_p = E[pi z_1 ... z_p]`` in closed form.
+
+    Condition on the number ``s`` of switched-off superpixels: ``z_1 = ... = z_p = 1``
+    leaves ``binom(d - p, s)`` masks with ``s`` zeros, each of probability ``2^-d``:
+
+        alpha_p = 2^-d  sum_{s=0}^{d-p} binom(d - p, s) exp(-(1 - sqrt(1 - s/d))^2 / (2 nu^2)).
+
+    For large ``nu`` the weights tend to 1 and ``alpha_p -> 2^-p`` (the probability
+    that ``p`` fair coins all show 1).
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    d : int
+        Number of superpixels (>= 1).
+    nu : float
+        Bandwidth (> 0).
+    p : int
+        ``0 <= p <= d``.
+    """
+    d = _check_d(d, minimum=1)
+    nu = check_positive(nu, "nu")
+    p = check_int(p, "p", minimum=0, maximum=d)
+    s = np.arange(d - p + 1)
+    counts = np.array([math.comb(d - p, int(k)) for k in s], dtype=float)
+    return float(np.sum(counts * kernel_weight(s, d, nu)) / 2.0**d)
+
+
+def sigma_matrix(d: int, nu: float) -> np.ndarray:
+    """``Sigma = E[pi (1, z)(1, z)^T]``, a ``(d + 1, d + 1)`` matrix.
+
+    ::
+
+        Sigma = [[alpha_0, alpha_1, alpha_1, ..., alpha_1],
+                 [alpha_1, alpha_1, alpha_2, ..., alpha_2],
+                 [alpha_1, alpha_2, alpha_1, ..., alpha_2],
+                 ...
+                 [alpha_1, alpha_2, ..., alpha_2, alpha_1]]
+
+    Because ``z_j^2 = z_j``, the diagonal of the mask block is ``E[pi z_j] = alpha_1``
+    and its off-diagonal entries are ``E[pi z_j z_k] = alpha_2``. (The lecture slide
+    prints ``alpha_2`` / ``alpha_3`` there; the closed-form inverse it gives is the
+    inverse of the matrix built here, which the tests check.)
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+    """
+    d = _check_d(d)
+    nu = check_positive(nu, "nu")
+    a0, a1, a2 = (alpha(d, nu, p) for p in range(3))
+    sigma = np.full((d + 1, d + 1), a2)
+    sigma[0, :] = a1
+    sigma[:, 0] = a1
+    sigma[0, 0] = a0
+    np.fill_diagonal(sigma[1:, 1:], a1)
+    return sigma
+
+
+def inverse_coefficients(d: int, nu: float) -> InverseCoefficients:
+    """The numbers ``c_d, sigma_0, ..., sigma_3`` of the closed-form ``Sigma^{-1}``.
+
+    With ``alpha_0, alpha_1, alpha_2`` from :func:`alpha`::
+
+        c_d     = (d - 1) alpha_0 alpha_2 - d alpha_1^2 + alpha_0 alpha_1
+        sigma_0 = (d - 1) alpha_2 + alpha_1
+        sigma_1 = -alpha_1
+        sigma_2 = ((d - 2) alpha_0 alpha_2 - (d - 1) alpha_1^2 + alpha_0 alpha_1) / (alpha_1 - alpha_2)
+        sigma_3 = (alpha_1^2 - alpha_0 alpha_2) / (alpha_1 - alpha_2)
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+    """
+    d = _check_d(d)
+    nu = check_positive(nu, "nu")
+    a0, a1, a2 = (alpha(d, nu, p) for p in range(3))
+    c_d = (d - 1) * a0 * a2 - d * a1**2 + a0 * a1
+    return InverseCoefficients(
+        c_d=c_d,
+        sigma0=(d - 1) * a2 + a1,
+        sigma1=-a1,
+        sigma2=((d - 2) * a0 * a2 - (d - 1) * a1**2 + a0 * a1) / (a1 - a2),
+        sigma3=(a1**2 - a0 * a2) / (a1 - a2),
+    )
+
+
+def sigma_inverse(d: int, nu: float) -> np.ndarray:
+    """``Sigma^{-1}`` in closed form (Garreau and Mardaoui, 2021).
+
+    ::
+
+        Sigma^{-1} = (1 / c_d) [[sigma_0, sigma_1, ..., sigma_1],
+                                [sigma_1, sigma_2, sigma_3, ..., sigma_3],
+                                ...
+                                [sigma_1, sigma_3, ..., sigma_3, sigma_2]]
+
+    with the numbers of :func:`inverse_coefficients`. A note on ``Sigma``: the
+    lecture writes ``alpha_2`` on the diagonal and ``alpha_3`` off it; since
+    ``z_j^2 = z_j`` the entries are really ``E[pi z_j] = alpha_1`` on the diagonal
+    and ``E[pi z_j z_k] = alpha_2`` off it. The formulas for ``c_d`` and
+    ``sigma_0..sigma_3`` are written for these true entries, and
+    :func:`sigma_matrix` builds them.
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+    """
+    coef = inverse_coefficients(d, nu)
+    inverse = np.full((d + 1, d + 1), coef.sigma3)
+    inverse[0, :] = coef.sigma1
+    inverse[:, 0] = coef.sigma1
+    inverse[0, 0] = coef.sigma0
+    np.fill_diagonal(inverse[1:, 1:], coef.sigma2)
+    return inverse / coef.c_d
+
+
+# --------------------------------------------------------------------------
+# images, superpixels and masks
+# --------------------------------------------------------------------------
+
+
+def _superpixel_index(segments: Any, image: np.ndarray) -> tuple[np.ndarray, int]:
+    """Map the labels of ``segments`` to ``0..d-1`` (order of ``np.unique``)."""
+    seg = check_array(segments, "segments", ndim=2, dtype=None)
+    if seg.dtype.kind not in "iu":
+        raise TypeError(f"segments must hold integer superpixel labels, got dtype {seg.dtype}")
+    if seg.shape != image.shape[:2]:
+        raise ValueError(
+            f"segments must have the image's height and width {image.shape[:2]}, "
+            f"got shape {seg.shape}"
+        )
+    labels, index = np.unique(seg, return_inverse=True)
+    return index.reshape(seg.shape), len(labels)
+
+
+def _check_image(image: Any) -> np.ndarray:
+    return check_array(image, "image", ndim=(2, 3))
+
+
+def replacement_for(image: np.ndarray, index: np.ndarray, d: int, replacement: Any) -> np.ndarray:
+    """The replacement image ``xi_bar``.
+
+    ``"mean"``: every pixel of ``J_j`` gets the mean of ``xi`` over ``J_j``
+    (per channel), ``xi_bar_u = (1/|J_j|) sum_{v in J_j} xi_v``. A number fills
+    every pixel with it; an array of the image's shape is used as it is.
+    """
+    if isinstance(replacement, str):
+        if replacement != "mean":
+            raise ValueError(f"replacement must be 'mean', a number or an image, got {replacement!r}")
+        flat = image.reshape(image.shape[0] * image.shape[1], -1)
+        counts = np.bincount(index.ravel(), minlength=d).astype(float)
+        means = np.stack(
+            [np.bincount(index.ravel(), weights=flat[:, c], minlength=d) for c in range(flat.shape[1])],
+            axis=1,
+        ) / counts[:, None]
+        return means[index].reshape(image.shape)
+    if isinstance(replacement, (int, float, np.number)) and not isinstance(replacement, bool):
+        return np.full(image.shape, float(replacement))
+    rep = check_array(replacement, "replacement")
+    if rep.shape != image.shape:
+        raise ValueError(
+            f"replacement must be 'mean', a number or an array of the image's shape "
+            f"{image.shape}, got shape {rep.shape}"
+        )
+    return rep
+
+
+def all_masks(d: int) -> np.ndarray:
+    """All ``2^d`` masks as rows of a ``(2^d, d)`` 0/1 array (row ``r`` = bits of ``r``)."""
+    d = check_int(d, "d", minimum=1, maximum=MAX_EXACT_SUPERPIXELS)
+    rows = np.arange(2**d)[:, None]
+    return ((rows >> np.arange(d)[None, :]) & 1).astype(float)
+
+
+def masked_images(masks: np.ndarray, image: np.ndarray, replacement: np.ndarray,
+                  index: np.ndarray) -> np.ndarray:
+    """Images ``x`` for a batch of masks: pixel ``u`` in ``J_j`` is ``xi_u`` if ``z_j = 1``
+    and ``xi_bar_u`` otherwise."""
+    keep = masks[:, index].astype(bool)  # (b, H, W)
+    if image.ndim == 3:
+        keep = keep[..., None]
+    return np.where(keep, image[None], replacement[None])
+
+
+def _expectations(f: Callable, image: np.ndarray, segments: Any, replacement: Any,
+                  label: int | None, batch_size: int):
+    """Every mask, its model value and the superpixel map, for exact expectations."""
+    check_callable(f, "f")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    index, d = _superpixel_index(segments, image)
+    if d > MAX_EXACT_SUPERPIXELS:
+        raise ValueError(
+            f"segments must have at most {MAX_EXACT_SUPERPIXELS} superpixels for the exact "
+            f"expectation over all 2^d masks, got d = {d}"
+        )
+    if d < 2:
+        raise ValueError(f"segments must have at least 2 superpixels, got d = {d}")
+    rep = replacement_for(image, index, d, replacement)
+    masks = all_masks(d)
+    values = []
+    for start in range(0, len(masks), batch_size):
+        batch = masked_images(masks[start:start + batch_size], image, rep, index)
+        out = check_model_output(f(batch), len(batch), name="f")
+        if label is None:
+            if out.shape[1] != 1:
+                raise ValueError(
+                    f"label must be given: f returns {out.shape[1]} outputs per image"
+                )
+            values.append(out[:, 0])
+        else:
+            label = check_int(label, "label", minimum=0)
+            if label >= out.shape[1]:
+                raise ValueError(
+                    f"label must be < {out.shape[1]} (the number of outputs of f), got {label}"
+                )
+            values.append(out[:, label])
+    return masks, np.concatenate(values), d
+
+
+# --------------------------------------------------------------------------
+# limits
+# --------------------------------------------------------------------------
+
+
+def lime_limit(
+    f: Callable,
+    image: Any,
+    segments: Any,
+    replacement: Any = "mean",
+    nu: float = 0.25,
+    *,
+    label: int | None = None,
+    batch_size: int = 256,
+) -> LimeLimit:
+    """The limit explanation ``beta = Sigma^{-1} Gamma`` by exact expectation.
+
+    ``Gamma_0 = E[pi f(x)]`` and ``Gamma_j = E[pi z_j f(x)]`` are computed exactly
+    by visiting all ``2^d`` masks (each has probability ``2^-d``), so this is only
+    for small ``d`` (at most 16). ``Sigma^{-1}`` is the closed form of
+    :func:`sigma_inverse`, which gives
+
+        beta_j = c_d^{-1} (sigma_1 E[pi f] + sigma_2 E[pi z_j f] + sigma_3 sum_{k != j} E[pi z_k f]).
+
+    Empirical image LIME with ``n`` samples (no penalty, or a penalty small next
+    to ``n``) approaches this at rate ``1/sqrt(n)``.
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(batch of images) -> (n,)`` or ``(n, k)`` numbers.
+    image : numpy.ndarray, shape ``(H, W)`` or ``(H, W, C)``
+    segments : numpy.ndarray of int, shape ``(H, W)``
+        Superpixel labels; ``d = len(np.unique(segments))``.
+    replacement : "mean", number or array of the image's shape
+    nu : float
+        Bandwidth of the kernel (lime's ``kernel_width``).
+    label : int, optional
+        Which output of ``f`` to explain (needed when ``f`` has several).
+    batch_size : int
+        Images per call of ``f``.
+    """
+    image = _check_image(image)
+    nu = check_positive(nu, "nu")
+    masks, values, d = _expectations(f, image, segments, replacement, label, batch_size)
+    weights = kernel_weight(d - masks.sum(axis=1), d, nu)
+    design = np.hstack([np.ones((len(masks), 1)), masks])
+    gamma = design.T @ (weights * values) / len(masks)
+    beta = sigma_inverse(d, nu) @ gamma
+    return LimeLimit(intercept=float(beta[0]), coefficients=beta[1:], nu=nu, method="exact")
+
+
+def large_bandwidth_limit(
+    f: Callable,
+    image: Any,
+    segments: Any,
+    replacement: Any = "mean",
+    *,
+    label: int | None = None,
+    batch_size: int = 256,
+) -> LimeLimit:
+    """The limit explanation when ``nu -> infinity``.
+
+    All weights tend to 1, LIME becomes ordinary least squares on fair coins and
+
+        beta_j = 2 (E[f(x) | z_j = 1] - E[f(x)]),   beta_0 = E[f(x)] - (1/2) sum_j beta_j.
+
+    A superpixel gets a large coefficient when the model is larger, on average,
+    when that superpixel is shown. Exact expectation over all ``2^d`` masks.
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+    """
+    image = _check_image(image)
+    masks, values, d = _expectations(f, image, segments, replacement, label, batch_size)
+    mean = values.mean()
+    conditional = masks.T @ values / masks.sum(axis=0)
+    beta = 2.0 * (conditional - mean)
+    return LimeLimit(intercept=float(mean - beta.sum() / 2.0), coefficients=beta,
+                     nu=None, method="large_bandwidth")
+
+
+def linear_model(weights: Any, bias: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
+    """The model ``f(x) = sum_u lambda_u x_u + b`` on batches of images."""
+    lam = check_array(weights, "weights")
+    b = float(bias)
+
+    def f(batch: np.ndarray) -> np.ndarray:
+        batch = np.asarray(batch, dtype=float)
+        return batch.reshape(len(batch), -1) @ lam.ravel() + b
+
+    return f
+
+
+def linear_model_limit(
+    weights: Any,
+    image: Any,
+    segments: Any,
+    replacement: Any = "mean",
+    *,
+    bias: float = 0.0,
+) -> LimeLimit:
+    """Limit explanation of a linear model ``f(x) = sum_u lambda_u x_u + b``.
+
+    ``beta_j = sum_{u in J_j} lambda_u (xi_u - xi_bar_u)`` for every bandwidth:
+    gradient x (input - replacement), summed over the superpixel. The intercept
+    is ``f(xi_bar)``. (Here ``f(x)`` is exactly linear in ``z``, so weighted least
+    squares recovers it for any weights.)
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    weights : array of the image's shape
+        ``lambda``.
+    image, segments, replacement
+        As in :func:`lime_limit`.
+    bias : float
+        ``b``.
+    """
+    image = _check_image(image)
+    lam = check_array(weights, "weights")
+    if lam.shape != image.shape:
+        raise ValueError(f"weights must have the image's shape {image.shape}, got {lam.shape}")
+    index, d = _superpixel_index(segments, image)
+    rep = replacement_for(image, index, d, replacement)
+    contribution = (lam * (image - rep)).reshape(image.shape[0] * image.shape[1], -1).sum(axis=1)
+    beta = np.bincount(index.ravel(), weights=contribution, minlength=d)
+    return LimeLimit(intercept=float(np.sum(lam * rep) + bias), coefficients=beta,
+                     nu=None, method="linear")
+
+
+def _shape_mask(shape: Any, image: np.ndarray) -> np.ndarray:
+    mask = np.asarray(shape)
+    if mask.dtype != bool:
+        raise TypeError(f"shape must be a boolean mask, got {_describe(shape)}")
+    if mask.shape == image.shape[:2] and image.ndim == 3:
+        mask = np.broadcast_to(mask[..., None], image.shape)
+    if mask.shape != image.shape:
+        raise ValueError(
+            f"shape must be a boolean mask of shape {image.shape[:2]} or {image.shape}, "
+            f"got {mask.shape}"
+        )
+    if not mask.any():
+        raise ValueError("shape must select at least one pixel, got an empty mask")
+    return mask
+
+
+def shape_detector(shape: Any, threshold: float) -> Callable[[np.ndarray], np.ndarray]:
+    """The model ``f(x) = prod_{u in S} 1{x_u > tau}``: 1 when the shape ``S`` is lit."""
+    mask = np.asarray(shape, dtype=bool)
+    tau = float(threshold)
+
+    def f(batch: np.ndarray) -> np.ndarray:
+        batch = np.asarray(batch, dtype=float)
+        selected = batch[:, np.broadcast_to(mask[..., None], batch.shape[1:])
+                         if mask.ndim == batch.ndim - 2 else mask]
+        return np.all(selected > tau, axis=1).astype(float)
+
+    return f
+
+
+def shape_detector_limit(
+    image: Any,
+    segments: Any,
+    shape: Any,
+    threshold: float,
+    replacement: Any = "mean",
+    nu: float = 0.25,
+) -> LimeLimit:
+    """Limit explanation of the shape detector ``f(x) = prod_{u in S} 1{x_u > tau}``.
+
+    ``E`` = superpixels that meet ``S``; ``E_-`` = those whose replacement switches
+    part of ``S`` off (``xi_bar_u <= tau`` for some ``u`` in ``J_j`` and ``S``); ``p = |E_-|``.
+    Assuming the shape is lit in ``xi`` (``S_- = {u in S : xi_u <= tau}`` is empty,
+    the seed's assumption), ``f(x) = prod_{j in E_-} z_j``, so ``Gamma_0 = alpha_p``,
+    ``Gamma_j = alpha_p`` for ``j`` in ``E_-`` and ``alpha_{p+1}`` otherwise, and
+
+    * for ``j`` in ``E_-``: ``beta_j = c_d^{-1} (sigma_1 alpha_p + sigma_2 alpha_p + (p-1) sigma_3 alpha_p + (d-p) sigma_3 alpha_{p+1})``
+    * otherwise:       ``beta_j = c_d^{-1} (sigma_1 alpha_p + sigma_2 alpha_{p+1} + p sigma_3 alpha_p + (d-p-1) sigma_3 alpha_{p+1})``
+
+    For large ``nu``: ``beta_j ~ 1/2^{p-1}`` on ``E_-`` and 0 elsewhere. LIME
+    splits the credit equally between the superpixels that switch the shape off.
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+    """
+    image = _check_image(image)
+    nu = check_positive(nu, "nu")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
+        raise TypeError(f"threshold must be a number, got {_describe(threshold)}")
+    tau = float(threshold)
+    mask = _shape_mask(shape, image)
+    index, d = _superpixel_index(segments, image)
+    if d < 2:
+        raise ValueError(f"segments must have at least 2 superpixels, got d = {d}")
+    rep = replacement_for(image, index, d, replacement)
+    if np.any(image[mask] <= tau):
+        raise ValueError(
+            "image must light the whole shape (every pixel of S above threshold); "
+            "the closed form assumes S_- is empty"
+        )
+    pixel_index = np.broadcast_to(index[..., None], image.shape) if image.ndim == 3 else index
+    switching_off = np.zeros(d, dtype=bool)
+    np.logical_or.at(switching_off, pixel_index[mask], rep[mask] <= tau)
+    p = int(switching_off.sum())
+    coef = inverse_coefficients(d, nu)
+    a_p, a_p1 = alpha(d, nu, p), alpha(d, nu, min(p + 1, d))
+    if p == d:
+        a_p1 = 0.0  # no superpixel outside E_-, the alpha_{p+1} terms have weight 0
+    in_e = coef.sigma1 * a_p + coef.sigma2 * a_p + (p - 1) * coef.sigma3 * a_p \
+        + (d - p) * coef.sigma3 * a_p1
+    out_e = coef.sigma1 * a_p + coef.sigma2 * a_p1 + p * coef.sigma3 * a_p \
+        + (d - p - 1) * coef.sigma3 * a_p1
+    beta = np.where(switching_off, in_e, out_e) / coef.c_d
+    intercept = (coef.sigma0 * a_p + coef.sigma1 * (p * a_p + (d - p) * a_p1)) / coef.c_d
+    return LimeLimit(intercept=float(intercept), coefficients=beta, nu=nu, method="shape_detector")
+
+
+__all__ = [
+    "InverseCoefficients",
+    "LimeLimit",
+    "alpha",
+    "kernel_weight",
+    "sigma_matrix",
+    "inverse_coefficients",
+    "sigma_inverse",
+    "all_masks",
+    "masked_images",
+    "replacement_for",
+    "lime_limit",
+    "large_bandwidth_limit",
+    "linear_model",
+    "linear_model_limit",
+    "shape_detector",
+    "shape_detector_limit",
+]
