@@ -1,0 +1,389 @@
+"""Shared machinery of the course widgets (private).
+
+Every widget of :mod:`widgets` is an :class:`ipywidgets.VBox` built the same way:
+
+* one matplotlib :class:`~matplotlib.figure.Figure` with its own
+  :class:`~matplotlib.backends.backend_agg.FigureCanvasAgg` (no pyplot state), built
+  once; each frame only changes the data of its artists (``set_data``,
+  ``set_height``, ...) and the canvas is drawn again by Agg;
+* the drawn canvas is encoded (PNG or JPEG) into an :class:`ipywidgets.Image`, which
+  every front end shows (JupyterLab, VS Code, Colab) without add-on widget libraries;
+* a :class:`ipywidgets.Play` button linked in the browser (``jslink``) to an
+  :class:`ipywidgets.IntSlider` of animation frames; the kernel observes the slider,
+  so tests set ``frame_slider.value`` and see what a student sees;
+* an :class:`ipywidgets.HTML` error area: an exception inside a callback is shown
+  there as one short line, and the widget keeps working with the user's settings;
+* a counter of model calls (:class:`CountingModel`);
+* ``_repr_mimebundle_`` adds ``image/png`` of the current state, so an HTML export
+  or a terminal without a widget front end still shows a picture;
+* :meth:`AnimatedWidget.show_static` draws chosen frames as small multiples for
+  slides and PDFs.
+
+Nothing in here does any explanation maths: that lives in :mod:`lime_core`.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from lime_core._validation import check_callable, check_choice, check_model_output
+
+IMAGE_FORMATS = ("png", "jpeg")
+
+
+class CountingModel:
+    """Wrap a model so that every call is counted.
+
+    ``calls`` counts invocations (one per batch) and ``rows`` the inputs sent in
+    total. The widgets read ``calls`` to show, and tests to assert, that a knob
+    which needs no new predictions really made none.
+    """
+
+    def __init__(self, fn: Callable, name: str = "classifier_fn") -> None:
+        self.fn = check_callable(fn, name)
+        self.name = name
+        self.calls = 0
+        self.rows = 0
+
+    def __call__(self, batch: Any) -> Any:
+        self.calls += 1
+        try:
+            self.rows += len(batch)
+        except TypeError:
+            pass
+        return self.fn(batch)
+
+    def predict(self, batch: Any) -> np.ndarray:
+        """Call the model and return its output as a checked ``(n, k)`` float array."""
+        return check_model_output(self(batch), len(batch), self.name)
+
+
+class Throttle:
+    """Apply a callback at most once per ``interval`` seconds, always ending on the last value.
+
+    A continuous slider sends many values per second while it is dragged. The first
+    value is applied at once; values that arrive within ``interval`` seconds of the
+    last update are held, and the latest one is applied when the interval has
+    passed (a trailing update), so the view always ends on the slider's final
+    value. ``interval=0`` applies every value immediately (deterministic, for tests
+    and scripts). :meth:`flush` applies a held value now.
+    """
+
+    def __init__(self, fn: Callable[[], None], interval: float) -> None:
+        self.fn = fn
+        self.interval = float(interval)
+        self._last = -np.inf
+        self._pending = False
+        self._timer: threading.Timer | None = None
+        self._lock = threading.RLock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            wait = self._last + self.interval - now
+            if self.interval <= 0 or wait <= 0:
+                self._cancel()
+                self._run()
+                return
+            self._pending = True
+            if self._timer is None:
+                self._timer = threading.Timer(wait, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._pending = False
+
+    def _run(self) -> None:
+        self._last = time.monotonic()
+        self.fn()
+
+    def flush(self) -> None:
+        """Apply a held update now (no-op when nothing is held)."""
+        with self._lock:
+            pending = self._pending
+            self._cancel()
+            if pending:
+                self._run()
+
+    @property
+    def pending(self) -> bool:
+        return self._pending
+
+
+class AnimatedWidget(ipywidgets.VBox):
+    """Base of every course widget: figure, image, Play + frame slider, error area.
+
+    Subclasses build their artists in :meth:`_build_figure` (called once), set the
+    number of frames with :meth:`_set_num_frames`, and draw frame ``i`` by changing
+    artist data in :meth:`_draw_frame`. Knobs call :meth:`_guarded` so that an error
+    lands in the error area instead of a traceback.
+
+    Parameters
+    ----------
+    figsize : (float, float)
+        Figure size in inches.
+    dpi : int
+        Dots per inch of the rendered image.
+    image_format : {"png", "jpeg"}
+        Encoding of the frames sent to the browser (JPEG is smaller and faster).
+    debounce : float
+        Seconds between two updates of a continuous slider (0: every move is applied
+        at once, which tests use).
+    interval : int
+        Milliseconds between two frames when Play runs (browser side).
+    """
+
+    figsize: tuple[float, float] = (9.0, 3.0)
+
+    def __init__(
+        self,
+        *,
+        figsize: tuple[float, float] | None = None,
+        dpi: int = 80,
+        image_format: str = "png",
+        debounce: float = 0.15,
+        interval: int = 150,
+    ) -> None:
+        super().__init__()
+        self.image_format = check_choice(image_format, "image_format", IMAGE_FORMATS)
+        self.debounce = float(debounce)
+        self.fig = Figure(figsize=figsize or self.figsize, dpi=dpi, layout="constrained")
+        self.canvas = FigureCanvasAgg(self.fig)
+        self._render_lock = threading.RLock()
+        self.image = ipywidgets.Image(format=self.image_format)
+        self.error_area = ipywidgets.HTML(value="")
+        self.status = ipywidgets.HTML(value="")
+        self.play = ipywidgets.Play(value=0, min=0, max=1, step=1, interval=interval,
+                                    description="Play")
+        self.frame_slider = ipywidgets.IntSlider(value=0, min=0, max=1, step=1,
+                                                 description="step", continuous_update=True)
+        self._link = ipywidgets.jslink((self.play, "value"), (self.frame_slider, "value"))
+        self.frame_slider.observe(self._on_frame_slider, names="value")
+        self._throttles: list[Throttle] = []
+        self.frame = 0
+        self.renders = 0
+
+    # ------------------------------------------------------------------ layout
+    def _layout(self, controls: Sequence[ipywidgets.Widget]) -> None:
+        """Arrange the children: controls, Play + slider, image, status, errors."""
+        rows = [ipywidgets.HBox(list(controls[i:i + 3])) for i in range(0, len(controls), 3)]
+        self.children = [
+            *rows,
+            ipywidgets.HBox([self.play, self.frame_slider]),
+            self.image,
+            self.status,
+            self.error_area,
+        ]
+
+    # ------------------------------------------------------------------ frames
+    @property
+    def num_frames(self) -> int:
+        """Number of animation frames (slider positions ``0 .. num_frames - 1``)."""
+        return int(self.frame_slider.max) + 1
+
+    def _set_num_frames(self, n: int) -> None:
+        """Resize the Play/slider range to ``n`` frames and go back to frame 0."""
+        n = max(int(n), 1)
+        self.play.max = n - 1
+        self.frame_slider.max = n - 1
+        self.frame_slider.value = 0
+        self.play.value = 0
+
+    def _on_frame_slider(self, change: dict) -> None:
+        self._guarded(self._show_frame, int(change["new"]))
+
+    def _show_frame(self, i: int) -> None:
+        self.frame = int(i)
+        self._draw_frame(self.frame)
+        self.render()
+
+    def step(self) -> int:
+        """Advance one frame (as one tick of Play does) and return the new frame index.
+
+        Pending throttled slider updates are applied first, so a script or test
+        that moves a slider and then steps sees the slider's effect.
+        """
+        self.flush()
+        if self.frame_slider.value < self.frame_slider.max:
+            self.frame_slider.value = self.frame_slider.value + 1
+        return int(self.frame_slider.value)
+
+    def reset(self) -> None:
+        """Go back to the first frame (settings and cached predictions are kept)."""
+        self.flush()
+        self.play.value = 0
+        if self.frame_slider.value != 0:
+            self.frame_slider.value = 0
+        else:
+            self._guarded(self._show_frame, 0)
+
+    def go_to(self, i: int) -> None:
+        """Jump to frame ``i`` (negative counts from the end)."""
+        self.flush()
+        if i < 0:
+            i = self.num_frames + i
+        self.frame_slider.value = int(np.clip(i, 0, self.frame_slider.max))
+
+    def _draw_frame(self, i: int) -> None:  # pragma: no cover - subclasses draw
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ knobs
+    def _throttled(self, fn: Callable[[], None]) -> Throttle:
+        """A :class:`Throttle` of ``fn`` with this widget's ``debounce``, errors guarded."""
+        throttle = Throttle(lambda: self._guarded(fn), self.debounce)
+        self._throttles.append(throttle)
+        return throttle
+
+    def flush(self) -> None:
+        """Apply every held (throttled) slider update now."""
+        for throttle in self._throttles:
+            throttle.flush()
+
+    def _guarded(self, fn: Callable, *args: Any) -> Any:
+        """Run ``fn``; show an exception in the error area instead of raising it."""
+        try:
+            out = fn(*args)
+        except Exception as err:  # noqa: BLE001 - shown to the user, widget keeps running
+            self.show_error(err)
+            return None
+        self.error_area.value = ""
+        return out
+
+    def show_error(self, err: BaseException | str) -> None:
+        """Show a one-line error message in the widget's error area."""
+        if isinstance(err, BaseException):
+            text = f"{type(err).__name__}: {err}"
+        else:
+            text = str(err)
+        first = text.strip().splitlines()[0] if text.strip() else text
+        if len(first) > 300:
+            first = first[:297] + "..."
+        self.last_error = first
+        self.error_area.value = (
+            f'<div style="color:#a00;font-family:monospace">&#9888; {html.escape(first)}</div>'
+        )
+
+    last_error: str = ""
+
+    # ------------------------------------------------------------------ rendering
+    def render(self) -> None:
+        """Draw the figure with Agg and send the encoded bytes to the ``Image``."""
+        self.image.value = self.to_bytes(self.image_format)
+        self.renders += 1
+
+    def to_rgba(self) -> np.ndarray:
+        """The current figure as an ``(H, W, 4)`` uint8 array."""
+        with self._render_lock:
+            self.canvas.draw()
+            return np.asarray(self.canvas.buffer_rgba()).copy()
+
+    def to_bytes(self, fmt: str = "png") -> bytes:
+        """The current figure encoded as PNG or JPEG bytes."""
+        from PIL import Image as PILImage
+
+        rgba = self.to_rgba()
+        buf = io.BytesIO()
+        if fmt == "jpeg":
+            PILImage.fromarray(rgba[..., :3]).save(buf, format="JPEG", quality=85)
+        else:
+            PILImage.fromarray(rgba).save(buf, format="PNG", compress_level=1)
+        return buf.getvalue()
+
+    def to_png(self) -> bytes:
+        """PNG bytes of the current state (the static fallback)."""
+        return self.to_bytes("png")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        data = super()._repr_mimebundle_(**kwargs) or {}
+        try:
+            data["image/png"] = self.to_png()
+        except Exception:  # noqa: BLE001 - the widget view still works without it
+            pass
+        return data
+
+    def static_frames(self, num: int = 6) -> list[int]:
+        """``num`` frame indices spread evenly from the first to the last frame."""
+        n = self.num_frames
+        return sorted(set(np.linspace(0, n - 1, min(num, n)).round().astype(int).tolist()))
+
+    def show_static(self, frames: Sequence[int] | None = None, ncols: int = 3) -> Figure:
+        """Small multiples of the animation, for slides and PDFs.
+
+        Parameters
+        ----------
+        frames : sequence of int, optional
+            Frames to show (default: six frames spread from first to last).
+        ncols : int
+            Panels per row.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            A new figure (not registered with pyplot); the widget returns to the
+            frame it showed before.
+        """
+        self.flush()
+        frames = self.static_frames() if frames is None else [int(f) for f in frames]
+        current = self.frame
+        pictures = []
+        for f in frames:
+            self._draw_frame(int(np.clip(f, 0, self.num_frames - 1)))
+            pictures.append(self.to_rgba())
+        self._draw_frame(current)
+        ncols = max(1, min(ncols, len(pictures)))
+        nrows = int(np.ceil(len(pictures) / ncols))
+        h, w = pictures[0].shape[:2]
+        scale = 3.2 / w * 100
+        fig = Figure(figsize=(ncols * w * scale / 100, nrows * h * scale / 100 + 0.3 * nrows),
+                     dpi=100, layout="constrained")
+        FigureCanvasAgg(fig)
+        for k, (f, pic) in enumerate(zip(frames, pictures, strict=True)):
+            ax = fig.add_subplot(nrows, ncols, k + 1)
+            ax.imshow(pic)
+            ax.set_title(f"frame {f}", fontsize=8)
+            ax.set_axis_off()
+        return fig
+
+
+def float_slider(description: str, value: float, lo: float, hi: float, step: float,
+                 **kwargs: Any) -> ipywidgets.FloatSlider:
+    """A continuous float slider with a readable label width."""
+    return ipywidgets.FloatSlider(value=value, min=lo, max=hi, step=step,
+                                  description=description, continuous_update=True,
+                                  style={"description_width": "initial"}, **kwargs)
+
+
+def log_slider(description: str, value: float, lo: float, hi: float,
+               **kwargs: Any) -> ipywidgets.FloatLogSlider:
+    """A continuous logarithmic slider between ``lo`` and ``hi``."""
+    return ipywidgets.FloatLogSlider(value=value, base=10, min=np.log10(lo), max=np.log10(hi),
+                                     step=0.01, description=description,
+                                     continuous_update=True,
+                                     style={"description_width": "initial"}, **kwargs)
+
+
+def choice(description: str, options: Sequence, value: Any) -> ipywidgets.Dropdown:
+    return ipywidgets.Dropdown(options=list(options), value=value, description=description,
+                               style={"description_width": "initial"})
+
+
+def int_slider(description: str, value: int, lo: int, hi: int,
+               continuous: bool = False) -> ipywidgets.IntSlider:
+    """An integer slider; by default it reports only on release (no throttling needed)."""
+    return ipywidgets.IntSlider(value=value, min=lo, max=hi, step=1, description=description,
+                                continuous_update=continuous,
+                                style={"description_width": "initial"})
