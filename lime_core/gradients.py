@@ -233,19 +233,28 @@ def _pick_scores(out, n_rows: int, targets):
     return out.gather(1, targets.to(out.device).unsqueeze(1)).squeeze(1)
 
 
+def _batch_gradient(model: Callable, xb, tb):
+    """``dS_c/dx`` for one batch ``xb`` (one forward and one backward pass)."""
+    import torch
+
+    xb = xb.detach().requires_grad_(True)  # a leaf that shares xb's memory
+    with torch.enable_grad():
+        scores = _selected_scores(model, xb, tb)
+        (grad,) = torch.autograd.grad(scores.sum(), xb)
+    return grad
+
+
 def _gradients(model: Callable, x, targets, batch_size: int):
     """``dS_c/dx`` for every row of ``x``, computed ``batch_size`` rows at a time."""
     import torch
 
+    if x.shape[0] <= batch_size:
+        return _batch_gradient(model, x, targets)
     grads = torch.empty_like(x)
     for start in range(0, x.shape[0], batch_size):
         stop = start + batch_size
-        xb = x[start:stop].detach().clone().requires_grad_(True)
         tb = None if targets is None else targets[start:stop]
-        with torch.enable_grad():
-            scores = _selected_scores(model, xb, tb)
-            (grad,) = torch.autograd.grad(scores.sum(), xb)
-        grads[start:stop] = grad
+        grads[start:stop] = _batch_gradient(model, x[start:stop], tb)
     return grads
 
 
@@ -481,6 +490,11 @@ def integration_nodes(steps: int, method: str = "gausslegendre") -> tuple[np.nda
     return nodes, weights
 
 
+def _path_points(start, direction, alphas):
+    """The points ``start + a * direction`` for every ``a`` in ``alphas``, stacked."""
+    return start.unsqueeze(0) + alphas.reshape(-1, *([1] * start.ndim)) * direction.unsqueeze(0)
+
+
 def integrated_gradients(
     model: Callable,
     inputs: Any,
@@ -535,18 +549,28 @@ def integrated_gradients(
     nodes_t = torch.as_tensor(nodes, dtype=x.dtype)
     weights_t = torch.as_tensor(weights, dtype=x.dtype)
     diff = x - base
-    shape_tail = [1] * (x.ndim - 1)
 
-    # the path points are numbered p = row * m + k; build and differentiate them in chunks
+    # The path points are numbered p = row * m + k. Each chunk of batch_size points
+    # is one forward/backward pass; inside it, the points of one row are
+    # x'_row + a_k (x_row - x'_row) and their gradients are summed with weights w_k.
     total = torch.zeros_like(x)
     for start in range(0, n * m, batch_size):
-        p = torch.arange(start, min(start + batch_size, n * m))
-        rows, ks = p // m, p % m
-        a = nodes_t[ks].reshape(-1, *shape_tail)
-        points = base[rows] + a * diff[rows]
-        tb = None if targets is None else targets[rows]
-        grads = _gradients(model, points, tb, len(p))
-        total.index_add_(0, rows, grads * weights_t[ks].reshape(-1, *shape_tail))
+        stop = min(start + batch_size, n * m)
+        pieces = []  # (row, slice of k) for every row met in this chunk
+        for row in range(start // m, (stop - 1) // m + 1):
+            k_from, k_to = max(start - row * m, 0), min(stop - row * m, m)
+            pieces.append((row, slice(k_from, k_to)))
+        segments = [_path_points(base[row], diff[row], nodes_t[ks]) for row, ks in pieces]
+        points = segments[0] if len(segments) == 1 else torch.cat(segments)
+        tb = None if targets is None else torch.cat(
+            [targets[row].repeat(ks.stop - ks.start) for row, ks in pieces])
+        grads = _batch_gradient(model, points, tb).reshape(len(points), -1)
+        offset = 0
+        for row, ks in pieces:
+            count = ks.stop - ks.start
+            # sum_k w_k grad_k as one vector-matrix product
+            total[row] += (weights_t[ks] @ grads[offset:offset + count]).reshape(x.shape[1:])
+            offset += count
     attributions = total * diff
 
     if not return_convergence_delta:
