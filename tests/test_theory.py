@@ -213,3 +213,12 @@ def test_lime_limit_rejects_bad_input(image):
         T.shape_detector_limit(dark, SEGMENTS, dark > -1, 0.5)
     with pytest.raises(ValueError, match="^weights"):
         T.linear_model_limit(np.ones((6, 5)), image, SEGMENTS)
+
+
+def test_kernel_weight_is_the_engines_kernel_on_the_cosine_distance():
+    from lime_core.kernels import cosine_distance, exponential_kernel
+
+    masks, _ = brute_force_weights(7, 0.25)
+    engine = exponential_kernel(cosine_distance(masks, np.ones(7)), 0.25)
+    ours = T.kernel_weight(7 - masks.sum(axis=1), 7, 0.25)
+    np.testing.assert_allclose(ours, engine, rtol=1e-12)
