@@ -1,0 +1,92 @@
+"""Tabular LIME (lime 0.2.0.1's ``LimeTabularExplainer`` with the quartile discretiser).
+
+Samples are drawn from the training distribution (bins, then values inside the bin),
+represented as ``1[same bin as the instance]``, weighted by the exponential kernel of
+their euclidean distance on that representation with width ``0.75 sqrt(p)``.
+
+See the course notebook ``course/06_lime_tabular.ipynb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lime_core._validation import (
+    RandomState,
+    check_array,
+    check_callable,
+    check_choice,
+    check_int,
+    check_model_output,
+    check_positive,
+    check_random_state,
+)
+from lime_core.explanation import Explanation, explain_from_samples
+from lime_core.kernels import euclidean_distance
+from lime_core.perturbation import SAMPLINGS, TabularSampler
+from lime_core.surrogate import FEATURE_SELECTIONS
+
+
+def explain_tabular(
+    row,
+    classifier_fn: Callable,
+    training_data,
+    *,
+    feature_names=None,
+    categorical_features=(),
+    sampling: str = "quartile",
+    labels=None,
+    top_labels: int = 1,
+    num_samples: int = 5000,
+    num_features: int = 10,
+    kernel_width: float | None = None,
+    feature_selection: str = "auto",
+    alpha: float = 1.0,
+    random_state: RandomState = None,
+) -> Explanation:
+    """Explain ``classifier_fn``'s output on one table ``row``.
+
+    Parameters
+    ----------
+    row : (p,) array-like
+    classifier_fn : callable
+        Takes an ``(n, p)`` array, returns ``(n, k)`` probabilities or ``(n,)`` scores.
+    training_data : (m, p) array-like
+        Defines quartiles, bin statistics and frequencies.
+    feature_names : list of str, optional
+    categorical_features : sequence of int
+        Columns sampled from their training frequencies, never discretised.
+    sampling : {"quartile", "gaussian"}
+        See :class:`lime_core.perturbation.TabularSampler`.
+    kernel_width : float, optional
+        Default ``0.75 * sqrt(p)``.
+
+    Other parameters as in :func:`lime_core.lime_image.explain_image`.
+    """
+    row = check_array(row, "row", ndim=1)
+    training = check_array(training_data, "training_data", ndim=2, min_rows=2)
+    if training.shape[1] != row.shape[0]:
+        raise ValueError(
+            f"training_data must have {row.shape[0]} columns (the length of row), got {training.shape[1]}"
+        )
+    check_callable(classifier_fn, "classifier_fn")
+    check_choice(sampling, "sampling", SAMPLINGS)
+    num_samples = check_int(num_samples, "num_samples", minimum=2)
+    num_features = check_int(num_features, "num_features", minimum=1)
+    if kernel_width is None:
+        kernel_width = 0.75 * np.sqrt(row.shape[0])
+    kernel_width = check_positive(kernel_width, "kernel_width")
+    check_choice(feature_selection, "feature_selection", FEATURE_SELECTIONS)
+    alpha = check_positive(alpha, "alpha", allow_zero=True)
+    rng, recorded = check_random_state(random_state)
+
+    sampler = TabularSampler.fit(training, feature_names, categorical_features, sampling)
+    Z, X = sampler.sample(row, num_samples, rng)
+    predictions = check_model_output(classifier_fn(X), num_samples)
+    return explain_from_samples(
+        "tabular", sampler.names(row), Z, predictions, euclidean_distance(Z), kernel_width,
+        labels, top_labels, num_features, feature_selection, alpha, recorded, 1,
+        row=row, extra={"sampler": sampler, "inputs": X},
+    )

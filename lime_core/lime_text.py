@@ -1,0 +1,77 @@
+"""Text LIME (lime 0.2.0.1's ``LimeTextExplainer``).
+
+Features are the words of the text (bag of words: a word and all its occurrences).
+Masks remove ``s ~ Uniform{1..d}`` words chosen at random; distances are the cosine
+distance of the mask to all-ones times 100; kernel width 25.
+
+See the course notebook ``course/04_lime_text.ipynb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lime_core._validation import (
+    RandomState,
+    check_callable,
+    check_choice,
+    check_int,
+    check_model_output,
+    check_positive,
+    check_random_state,
+)
+from lime_core.explanation import Explanation, explain_from_samples
+from lime_core.kernels import cosine_distance
+from lime_core.perturbation import perturb_text, tokenise
+from lime_core.sampling import sample_masks
+from lime_core.surrogate import FEATURE_SELECTIONS
+
+
+def explain_text(
+    text: str,
+    classifier_fn: Callable,
+    *,
+    labels=None,
+    top_labels: int = 1,
+    num_samples: int = 5000,
+    num_features: int = 10,
+    kernel_width: float = 25,
+    bow: bool = True,
+    mask_string: str = "UNKWORDZ",
+    feature_selection: str = "auto",
+    alpha: float = 1.0,
+    random_state: RandomState = None,
+) -> Explanation:
+    """Explain ``classifier_fn``'s output on ``text`` by removing words.
+
+    Parameters
+    ----------
+    text : str
+    classifier_fn : callable
+        Takes a list of strings, returns ``(n, k)`` probabilities or ``(n,)`` scores.
+        Called once, on all ``num_samples`` texts.
+    bow : bool
+        True: a feature is a distinct word, removing it removes every occurrence.
+        False: a feature is one word position, replaced by ``mask_string`` (as lime).
+    kernel_width : float > 0
+        On distances ``100 * D_cos``.
+
+    Other parameters as in :func:`lime_core.lime_image.explain_image`.
+    """
+    domain = tokenise(text, bow=bow, mask_string=mask_string)
+    check_callable(classifier_fn, "classifier_fn")
+    num_samples = check_int(num_samples, "num_samples", minimum=2)
+    num_features = check_int(num_features, "num_features", minimum=1)
+    kernel_width = check_positive(kernel_width, "kernel_width")
+    check_choice(feature_selection, "feature_selection", FEATURE_SELECTIONS)
+    alpha = check_positive(alpha, "alpha", allow_zero=True)
+    rng, recorded = check_random_state(random_state)
+
+    Z = sample_masks(len(domain.features), num_samples, rng, scheme="uniform_count").astype(float)
+    texts = perturb_text(domain, Z)
+    predictions = check_model_output(classifier_fn(texts), num_samples)
+    return explain_from_samples(
+        "text", domain.features, Z, predictions, 100.0 * cosine_distance(Z), kernel_width,
+        labels, top_labels, num_features, feature_selection, alpha, recorded, 1,
+        text=text, extra={"domain": domain},
+    )

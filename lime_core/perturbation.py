@@ -1,0 +1,277 @@
+"""From masks to model inputs: perturbed images, texts and table rows.
+
+A mask ``z`` keeps feature ``j`` when ``z_j = 1`` and hides it otherwise. See the course
+notebooks ``course/04_lime_text.ipynb``, ``course/05_lime_images.ipynb`` and
+``course/06_lime_tabular.ipynb``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from lime_core._validation import check_array, check_choice, check_int
+
+# ---------------------------------------------------------------- images
+
+
+def replacement_image(image, segments, hide_color="mean", blur_sigma: float = 5.0) -> np.ndarray:
+    """The image ``xi_bar`` whose pixels replace hidden superpixels.
+
+    ``hide_color="mean"`` gives every superpixel its own mean colour
+    (``xi_bar_u = mean_{v in J_j} xi_v`` for ``u in J_j``, lime's default); a number or a
+    per-channel tuple gives a constant colour; ``"blur"`` a Gaussian blur of the image
+    (``blur_sigma`` pixels). The result has the image's dtype (like lime, means are
+    truncated for integer images).
+    """
+    image = np.asarray(image)
+    segments = np.asarray(segments)
+    if isinstance(hide_color, str):
+        check_choice(hide_color, "hide_color", ("mean", "blur"))
+        if hide_color == "blur":
+            from scipy.ndimage import gaussian_filter
+
+            sigma = (blur_sigma, blur_sigma) + (0,) * (image.ndim - 2)
+            return gaussian_filter(image.astype(float), sigma=sigma).astype(image.dtype)
+        flat = segments.ravel()
+        d = int(flat.max()) + 1
+        counts = np.bincount(flat, minlength=d).astype(float)
+        counts[counts == 0] = 1.0
+        pixels = image.reshape(flat.shape[0], -1).astype(float)
+        means = np.stack(
+            [np.bincount(flat, weights=pixels[:, c], minlength=d) / counts for c in range(pixels.shape[1])],
+            axis=1,
+        )
+        return means[segments].reshape(image.shape).astype(image.dtype)
+    try:
+        colour = np.asarray(hide_color, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"hide_color must be 'mean', 'blur', a number or a colour, got {hide_color!r}") from err
+    if colour.ndim > 1 or (colour.ndim == 1 and (image.ndim != 3 or colour.shape[0] != image.shape[2])):
+        raise ValueError(f"hide_color must be a number or one value per channel, got {hide_color!r}")
+    out = np.empty_like(image)
+    out[...] = colour.astype(image.dtype)
+    return out
+
+
+def perturb_image_batches(image, segments, Z, fudged, batch_size: int = 64) -> Iterator[np.ndarray]:
+    """Yield the perturbed images for the masks ``Z``, ``batch_size`` at a time.
+
+    For a batch of masks ``Z_b`` (b, d), ``keep = Z_b[:, segments]`` (b, H, W) says which
+    pixels keep their value; the others take ``fudged``'s. Memory stays O(batch_size).
+    """
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    image = np.asarray(image)
+    Z = np.asarray(Z, dtype=bool)
+    for start in range(0, Z.shape[0], batch_size):
+        keep = Z[start : start + batch_size][:, segments]
+        if image.ndim == 3:
+            keep = keep[..., None]
+        yield np.where(keep, image, fudged)
+
+
+# ---------------------------------------------------------------- text
+
+WORD_SPLIT = r"\W+"
+
+
+@dataclass
+class TextDomain:
+    """A text cut into pieces (words and the separators between them).
+
+    ``features`` are the interpretable features: distinct words when ``bow`` is True
+    (hiding a word hides every occurrence), word positions when ``bow`` is False.
+    ``piece_feature[i]`` is the feature of piece ``i`` (-1 for separators).
+    """
+
+    text: str
+    pieces: np.ndarray
+    piece_feature: np.ndarray
+    features: list[str]
+    bow: bool
+    mask_string: str
+
+
+def tokenise(text: str, bow: bool = True, mask_string: str = "UNKWORDZ") -> TextDomain:
+    """Split ``text`` like lime: ``re.split(r"(\\W+)")`` keeping the separators; every
+    non-separator piece is a word. Features are numbered in order of first appearance."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    pieces = [p for p in re.split(f"({WORD_SPLIT})", text) if p]
+    vocab: dict[str, int] = {}
+    features: list[str] = []
+    piece_feature = np.full(len(pieces), -1, dtype=int)
+    for i, piece in enumerate(pieces):
+        if re.match(WORD_SPLIT, piece):
+            continue
+        if bow:
+            if piece not in vocab:
+                vocab[piece] = len(features)
+                features.append(piece)
+            piece_feature[i] = vocab[piece]
+        else:
+            piece_feature[i] = len(features)
+            features.append(piece)
+    if not features:
+        raise ValueError(f"text must contain at least one word, got {text!r}")
+    return TextDomain(text, np.array(pieces, dtype=object), piece_feature, features, bow, mask_string)
+
+
+def perturb_text(domain: TextDomain, Z) -> list[str]:
+    """The texts for the masks ``Z``: hidden words are removed (bag of words) or replaced
+    by ``mask_string`` at their position (``bow=False``, as lime does)."""
+    Z = np.asarray(Z, dtype=bool)
+    is_word = domain.piece_feature >= 0
+    keep = np.ones((Z.shape[0], len(domain.pieces)), dtype=bool)
+    keep[:, is_word] = Z[:, domain.piece_feature[is_word]]
+    if domain.bow:
+        return ["".join(domain.pieces[k]) for k in keep]
+    masked = np.where(keep, domain.pieces, domain.mask_string)
+    return ["".join(row) for row in masked]
+
+
+# ---------------------------------------------------------------- tables
+
+SAMPLINGS = ("quartile", "gaussian")
+
+
+@dataclass
+class TabularSampler:
+    """What tabular LIME learns from the training data.
+
+    ``sampling="quartile"`` (lime's default): each continuous feature is cut at its
+    training quartiles; a sample draws a bin per feature from the training bin
+    frequencies, then a value inside the bin from a normal with that bin's mean and
+    standard deviation truncated to the bin (as lime does). The interpretable
+    feature is ``1[bin of sample == bin of instance]``.
+
+    ``sampling="gaussian"``: ``x' ~ N(x, diag(std^2))`` with the training standard
+    deviations; the interpretable features are the standardised values
+    ``(x' - mean) / std``.
+
+    Categorical features are drawn from their training frequencies in both modes;
+    their interpretable feature is ``1[value == instance's value]``.
+    """
+
+    feature_names: list[str]
+    categorical: np.ndarray
+    sampling: str
+    mean: np.ndarray
+    std: np.ndarray
+    quartiles: list[np.ndarray]
+    values: list[np.ndarray]
+    freqs: list[np.ndarray]
+    bin_mean: list[np.ndarray]
+    bin_std: list[np.ndarray]
+    bin_min: list[np.ndarray]
+    bin_max: list[np.ndarray]
+
+    @classmethod
+    def fit(cls, training_data, feature_names=None, categorical_features=(), sampling="quartile"):
+        """Learn quartiles, bin statistics and frequencies from ``training_data`` (n, p)."""
+        X = check_array(training_data, "training_data", ndim=2, min_rows=2)
+        check_choice(sampling, "sampling", SAMPLINGS)
+        p = X.shape[1]
+        if feature_names is None:
+            feature_names = [str(j) for j in range(p)]
+        feature_names = [str(f) for f in feature_names]
+        if len(feature_names) != p:
+            raise ValueError(f"feature_names must have {p} entries, got {len(feature_names)}")
+        categorical = np.zeros(p, dtype=bool)
+        for j in categorical_features or ():
+            categorical[check_int(j, "categorical_features", minimum=0, maximum=p - 1)] = True
+        std = X.std(axis=0)
+        std[std == 0] = 1.0
+        fields = {k: [] for k in ("quartiles", "values", "freqs", "bin_mean", "bin_std", "bin_min", "bin_max")}
+        for j in range(p):
+            col = X[:, j]
+            if categorical[j]:
+                qts, codes = np.array([]), col
+            else:
+                qts = np.unique(np.percentile(col, [25, 50, 75]))
+                codes = np.searchsorted(qts, col)
+            values, counts = np.unique(codes, return_counts=True)
+            fields["quartiles"].append(qts)
+            fields["values"].append(values)
+            fields["freqs"].append(counts / counts.sum())
+            n_bins = len(qts) + 1
+            means = np.array([col[codes == b].mean() if np.any(codes == b) else 0.0 for b in range(n_bins)])
+            stds = np.array([col[codes == b].std() if np.any(codes == b) else 0.0 for b in range(n_bins)])
+            fields["bin_mean"].append(means)
+            fields["bin_std"].append(stds + 1e-11)
+            fields["bin_min"].append(np.concatenate([[col.min()], qts]))
+            fields["bin_max"].append(np.concatenate([qts, [col.max()]]))
+        return cls(feature_names, categorical, sampling, X.mean(axis=0), std, **fields)
+
+    def bins(self, X) -> np.ndarray:
+        """Bin index (or category value) of every entry of ``X`` (n, p)."""
+        X = np.atleast_2d(X)
+        out = X.astype(float).copy()
+        for j in np.flatnonzero(~self.categorical):
+            out[:, j] = np.searchsorted(self.quartiles[j], X[:, j])
+        return out
+
+    def names(self, row) -> list[str]:
+        """Readable interpretable features for ``row``: ``"age <= 30.00"``,
+        ``"30.00 < age <= 45.00"``, ``"age > 45.00"``, ``"colour=2.0"``; plain names
+        for continuous features in gaussian mode."""
+        out = []
+        for j, name in enumerate(self.feature_names):
+            if self.categorical[j]:
+                out.append(f"{name}={row[j]}")
+            elif self.sampling == "gaussian":
+                out.append(name)
+            else:
+                q = self.quartiles[j]
+                b = int(np.searchsorted(q, row[j]))
+                if b == 0:
+                    out.append(f"{name} <= {q[0]:.2f}")
+                elif b == len(q):
+                    out.append(f"{name} > {q[-1]:.2f}")
+                else:
+                    out.append(f"{q[b - 1]:.2f} < {name} <= {q[b]:.2f}")
+        return out
+
+    def sample(self, row, num_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``num_samples`` rows around ``row``; row 0 is ``row`` itself.
+
+        Returns
+        -------
+        Z : (n, p) interpretable representation (row 0: all ones for binary features)
+        X : (n, p) model inputs
+        """
+        from scipy.stats import truncnorm
+
+        p = len(self.feature_names)
+        n = num_samples
+        X = np.empty((n, p))
+        Z = np.empty((n, p))
+        row_bins = self.bins(row[None, :])[0]
+        if self.sampling == "gaussian":
+            X[:] = row + rng.normal(size=(n, p)) * self.std
+            Z[:] = (X - self.mean) / self.std
+        for j in range(p):
+            if self.sampling == "gaussian" and not self.categorical[j]:
+                continue
+            drawn = rng.choice(self.values[j], size=n, p=self.freqs[j])
+            Z[:, j] = drawn == row_bins[j]
+            if self.categorical[j]:
+                X[:, j] = drawn
+                continue
+            b = drawn.astype(int)
+            lo, hi = self.bin_min[j][b], self.bin_max[j][b]
+            mu, sd = self.bin_mean[j][b], self.bin_std[j][b]
+            a_z, b_z = (lo - mu) / sd, (hi - mu) / sd
+            values = lo.copy()  # empty-width bins: the bin's single value
+            wide = a_z < b_z
+            if np.any(wide):
+                values[wide] = truncnorm.rvs(a_z[wide], b_z[wide], loc=mu[wide], scale=sd[wide], random_state=rng)
+            X[:, j] = values
+        X[0] = row
+        Z[0] = (row - self.mean) / self.std if self.sampling == "gaussian" else 1.0
+        if self.sampling == "gaussian":
+            Z[0, self.categorical] = 1.0
+        return Z, X

@@ -1,0 +1,55 @@
+"""Random binary masks over the interpretable features.
+
+A mask ``z in {0, 1}^d`` says which features (superpixels, words) are kept.
+Row 0 is always all ones: the instance itself. See the course notebook
+``course/03_lime_algorithm.ipynb``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lime_core._validation import RandomState, check_choice, check_int, check_random_state
+
+SCHEMES = ("bernoulli", "uniform_count")
+
+
+def sample_masks(
+    d: int, num_samples: int, random_state: RandomState = None, scheme: str = "bernoulli"
+) -> np.ndarray:
+    """Draw ``num_samples`` masks over ``d`` features.
+
+    Schemes
+    -------
+    ``"bernoulli"`` (image LIME)
+        every feature is kept independently with probability 1/2:
+        ``z_j ~ Bernoulli(1/2)``.
+    ``"uniform_count"`` (text LIME)
+        the number of removed features ``s ~ Uniform{1, ..., d}``, then a subset
+        of size ``s`` chosen uniformly at random is switched off.
+
+    Parameters
+    ----------
+    d : int >= 1
+    num_samples : int >= 1
+    random_state : int, numpy.random.Generator or None
+    scheme : {"bernoulli", "uniform_count"}
+
+    Returns
+    -------
+    (num_samples, d) bool array, row 0 all True.
+    """
+    d = check_int(d, "d", minimum=1)
+    num_samples = check_int(num_samples, "num_samples", minimum=1)
+    check_choice(scheme, "scheme", SCHEMES)
+    rng, _ = check_random_state(random_state)
+    if scheme == "bernoulli":
+        masks = rng.integers(0, 2, size=(num_samples, d)).astype(bool)
+    else:
+        n_removed = rng.integers(1, d + 1, size=num_samples)
+        # a uniformly random ranking of the features in every row; the features
+        # ranked below n_removed are the removed subset
+        ranks = np.argsort(np.argsort(rng.random((num_samples, d)), axis=1), axis=1)
+        masks = ranks >= n_removed[:, None]
+    masks[0] = True
+    return masks
