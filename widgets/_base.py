@@ -196,15 +196,24 @@ class AnimatedWidget(ipywidgets.VBox):
         return int(self.frame_slider.max) + 1
 
     def _set_num_frames(self, n: int) -> None:
-        """Resize the Play/slider range to ``n`` frames and go back to frame 0."""
+        """Resize the Play/slider range to ``n`` frames and go back to frame 0 (no redraw:
+        the caller draws)."""
         n = max(int(n), 1)
-        self.play.max = n - 1
-        self.frame_slider.max = n - 1
-        self.frame_slider.value = 0
-        self.play.value = 0
+        self._silent = True
+        try:
+            self.frame_slider.value = 0
+            self.play.value = 0
+            self.play.max = n - 1
+            self.frame_slider.max = n - 1
+        finally:
+            self._silent = False
+        self.frame = 0
+
+    _silent = False
 
     def _on_frame_slider(self, change: dict) -> None:
-        self._guarded(self._show_frame, int(change["new"]))
+        if not self._silent:
+            self._guarded(self._show_frame, int(change["new"]))
 
     def _show_frame(self, i: int) -> None:
         self.frame = int(i)
