@@ -96,3 +96,46 @@ Toys (``lime_core.zoo.toys``)
 """
 
 from __future__ import annotations
+
+from lime_core.zoo.books import (
+    BooksDataset,
+    SparseTextModel,
+    greedy_removal_explainer,
+    load_books,
+    train_books_logreg,
+    train_books_tree,
+)
+from lime_core.zoo.newsgroups import NewsgroupsDataset, load_newsgroups, train_newsgroups_forest
+from lime_core.zoo.tabular import (
+    TabularDataset,
+    load_breast_cancer,
+    load_flu,
+    train_breast_cancer_model,
+    train_flu_model,
+)
+from lime_core.zoo.text import (
+    TextDataset,
+    TextModel,
+    load_sentiment,
+    load_sentiment_rnn,
+    sentiment_rule,
+    train_sentiment_bow,
+    train_sentiment_rnn,
+)
+from lime_core.zoo.toys import a_or_b, a_or_b_model, load_two_moons, train_two_moons_model
+
+try:  # the Shapley engineer's game; re-exported, never redefined here
+    from lime_core.shapley import football_game  # noqa: F401
+except ImportError:  # lime_core.shapley not there yet
+    pass
+
+__all__ = [
+    "BooksDataset", "NewsgroupsDataset", "SparseTextModel", "TabularDataset", "TextDataset",
+    "TextModel", "a_or_b", "a_or_b_model", "greedy_removal_explainer", "load_books",
+    "load_breast_cancer", "load_flu", "load_newsgroups", "load_sentiment", "load_sentiment_rnn",
+    "load_two_moons", "sentiment_rule", "train_books_logreg", "train_books_tree",
+    "train_breast_cancer_model", "train_flu_model", "train_newsgroups_forest",
+    "train_sentiment_bow", "train_sentiment_rnn", "train_two_moons_model",
+]
+if "football_game" in globals():
+    __all__.append("football_game")
