@@ -222,3 +222,24 @@ def test_kernel_weight_is_the_engines_kernel_on_the_cosine_distance():
     engine = exponential_kernel(cosine_distance(masks, np.ones(7)), 0.25)
     ours = T.kernel_weight(7 - masks.sum(axis=1), 7, 0.25)
     np.testing.assert_allclose(ours, engine, rtol=1e-12)
+
+
+def test_explain_image_converges_to_lime_limit(image):
+    from lime_core.lime_image import explain_image
+
+    nu = 0.25
+    limit = T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", nu, label=1).coefficients
+    sizes = np.array([250, 1000, 4000, 16000])
+    errors = []
+    for n in sizes:
+        runs = [
+            explain_image(image, nonlinear_model, segments=SEGMENTS, labels=[1], num_samples=int(n),
+                          kernel_width=nu, hide_color="mean", feature_selection="none", alpha=0.0,
+                          batch_size=4096, random_state=seed).fits[1].coef
+            for seed in range(8)
+        ]
+        errors.append(np.mean([np.linalg.norm(coef - limit) for coef in runs]))
+    errors = np.array(errors)
+    slope = np.polyfit(np.log(sizes), np.log(errors), 1)[0]
+    assert -0.7 < slope < -0.3  # error falls like 1/sqrt(n)
+    assert errors[-1] < 0.05 * np.linalg.norm(limit)  # and it is close to the limit
