@@ -1,0 +1,693 @@
+"""Evaluating explanations: does the attribution point at what the model uses?
+
+* Deletion and insertion curves (Petsiuk et al., 2018): remove (or insert) the
+  input's units in the order the attribution ranks them and follow the model's
+  score. A faithful attribution makes the deletion curve fall fast (low AUC) and
+  the insertion curve rise fast (high AUC).
+* Faithfulness correlation (Bhatt et al., 2020): over random subsets ``S``,
+  the correlation between ``sum_{i in S} a_i`` and the drop ``f(x) - f(x with S removed)``.
+* Localisation against a ground truth: :func:`iou` and :func:`pointing_game`.
+* Recall of truly important features (:func:`recall_at_k`, the sparse-model
+  experiment of the LIME paper).
+* Stability over random seeds (:func:`stability`: top-k Jaccard and Kendall tau).
+* ROAR, remove and retrain (Hooker et al., 2019): :func:`roar`.
+
+Models are callables ``f(batch) -> (n,)`` or ``(n, k)`` numpy scores, with a
+``target`` column when there are several.
+
+See the course notebook ``course/11_evaluating_explanations.ipynb`` and homework
+``hw6_evaluation``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lime_core._validation import (
+    RandomState,
+    check_array,
+    check_callable,
+    check_choice,
+    check_int,
+    check_model_output,
+    check_positive,
+    check_random_state,
+)
+
+REPLACEMENTS = ("zero", "mean", "blur")
+UNITS = ("auto", "feature", "pixel", "patch", "superpixel")
+
+
+# --------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class CurveResult:
+    """A deletion or insertion curve.
+
+    Attributes
+    ----------
+    fractions : numpy.ndarray, shape (steps + 1,)
+        Fraction of units removed (deletion) or inserted (insertion), from 0 to 1.
+    scores : numpy.ndarray, shape (steps + 1,)
+        The model's score for ``target`` at each fraction.
+    auc : float
+        Area under the curve, trapezoid rule on the fraction axis ``[0, 1]``.
+    order : numpy.ndarray
+        Unit indices in the order they were removed/inserted.
+    kind : str
+        ``"deletion"`` or ``"insertion"``.
+    direction : str
+        ``"most_relevant_first"`` or ``"least_relevant_first"``.
+    num_model_calls : int
+    """
+
+    fractions: np.ndarray
+    scores: np.ndarray
+    auc: float
+    order: np.ndarray
+    kind: str
+    direction: str
+    num_model_calls: int
+
+
+@dataclass
+class FaithfulnessResult:
+    """Faithfulness correlation and the points it was computed from."""
+
+    correlation: float
+    attribution_sums: np.ndarray
+    output_drops: np.ndarray
+    subset_size: int
+    random_state: Any
+
+
+@dataclass
+class StabilityResult:
+    """Agreement of explanations computed with different random seeds.
+
+    ``jaccard`` and ``kendall_tau`` are the means over all pairs of seeds;
+    ``pairwise_jaccard`` and ``pairwise_kendall_tau`` hold every pair (in
+    ``itertools.combinations`` order).
+    """
+
+    jaccard: float
+    kendall_tau: float
+    pairwise_jaccard: np.ndarray
+    pairwise_kendall_tau: np.ndarray
+    attributions: np.ndarray
+    seeds: list
+    k: int
+
+
+@dataclass
+class RoarResult:
+    """Test accuracy after removing the top ``fraction`` of features and retraining."""
+
+    fractions: np.ndarray
+    accuracies: np.ndarray
+    random_state: Any
+
+
+# --------------------------------------------------------------------------
+# helpers shared by the curves and faithfulness
+# --------------------------------------------------------------------------
+
+
+def _scores(f: Callable, batch: np.ndarray, target: int | None) -> np.ndarray:
+    """One model call on ``batch``; the ``target`` column as ``(n,)``."""
+    out = check_model_output(f(batch), batch.shape[0], name="f")
+    if out.shape[1] == 1:
+        if target not in (None, 0):
+            raise ValueError(f"target must be None or 0 for a model with one output, got {target}")
+        return out[:, 0]
+    if target is None:
+        raise ValueError(
+            f"target must be given: f returns {out.shape[1]} outputs per row; "
+            "pass the index of the one to follow"
+        )
+    if target >= out.shape[1]:
+        raise ValueError(f"target must be in [0, {out.shape[1] - 1}], got {target}")
+    return out[:, target]
+
+
+def _baseline(x: np.ndarray, replacement: Any, blur_sigma: float) -> np.ndarray:
+    """The input with every unit removed: zeros, per-channel mean, a blur, or a given array."""
+    if not isinstance(replacement, str):
+        base = check_array(replacement, "replacement")
+        if base.shape != x.shape:
+            raise ValueError(
+                f"replacement must be one of {REPLACEMENTS} or an array of shape {x.shape} "
+                f"like x, got shape {base.shape}"
+            )
+        return base
+    check_choice(replacement, "replacement", REPLACEMENTS)
+    if replacement == "zero":
+        return np.zeros_like(x)
+    if replacement == "mean":
+        if x.ndim == 3:  # (H, W, C): mean colour
+            return np.broadcast_to(x.mean(axis=(0, 1)), x.shape).copy()
+        return np.full_like(x, x.mean())
+    if x.ndim == 1:
+        raise ValueError("replacement 'blur' needs an image x (2-D or 3-D), got a 1-D x")
+    from scipy.ndimage import gaussian_filter
+
+    sigma = (blur_sigma, blur_sigma, 0) if x.ndim == 3 else blur_sigma
+    return gaussian_filter(x, sigma=sigma)
+
+
+def _unit_map(x: np.ndarray, unit: str, patch_size: int, segments: Any) -> np.ndarray:
+    """Label every position of ``x`` (pixel, or feature for 1-D x) with its unit index.
+
+    Returns an int array of ``x``'s spatial shape (``x.shape[:2]`` for images,
+    ``x.shape`` for a feature vector), labels ``0 .. U-1``.
+    """
+    spatial = x.shape if x.ndim == 1 else x.shape[:2]
+    if unit == "auto":
+        unit = "superpixel" if segments is not None else ("feature" if x.ndim == 1 else "pixel")
+    if unit in ("feature", "pixel"):
+        if (unit == "feature") != (x.ndim == 1):
+            raise ValueError(f"unit {unit!r} does not fit an x of shape {x.shape}")
+        return np.arange(int(np.prod(spatial))).reshape(spatial)
+    if x.ndim == 1:
+        raise ValueError(f"unit {unit!r} needs an image x, got a 1-D x")
+    if unit == "patch":
+        rows = np.arange(spatial[0]) // patch_size
+        cols = np.arange(spatial[1]) // patch_size
+        n_cols = cols.max() + 1
+        return rows[:, None] * n_cols + cols[None, :]
+    if segments is None:
+        raise ValueError("segments must be given for unit='superpixel', got None")
+    seg = np.asarray(segments)
+    if seg.shape != spatial or seg.dtype.kind not in "iu":
+        raise ValueError(
+            f"segments must be an int array of shape {spatial}, got "
+            f"{'array of shape ' + str(seg.shape) + ' and dtype ' + str(seg.dtype)}"
+        )
+    _, labels = np.unique(seg, return_inverse=True)
+    return labels.reshape(spatial)
+
+
+def _unit_scores(attribution: np.ndarray, x: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Sum the attribution over each unit (and over colour channels)."""
+    a = attribution
+    if a.shape != x.shape and a.shape != units.shape:
+        raise ValueError(
+            f"attribution must have shape {x.shape} (like x) or {units.shape}, got shape {a.shape}"
+        )
+    if a.ndim == units.ndim + 1:
+        a = a.sum(axis=-1)
+    return np.bincount(units.ravel(), weights=a.ravel(), minlength=units.max() + 1)
+
+
+def _check_image_args(f, x, attribution, target, unit, patch_size, segments, replacement,
+                      blur_sigma):
+    check_callable(f, "f")
+    x = check_array(x, "x", ndim=(1, 2, 3))
+    if x.size == 0:
+        raise ValueError(f"x must not be empty, got shape {x.shape}")
+    attribution = check_array(attribution, "attribution")
+    if target is not None:
+        target = check_int(target, "target", minimum=0)
+    check_choice(unit, "unit", UNITS)
+    patch_size = check_int(patch_size, "patch_size", minimum=1)
+    blur_sigma = check_positive(blur_sigma, "blur_sigma")
+    units = _unit_map(x, unit, patch_size, segments)
+    base = _baseline(x, replacement, blur_sigma)
+    return x, attribution, target, units, base
+
+
+def _curve(kind: str, f, x, attribution, target, steps, unit, patch_size, segments,
+           replacement, blur_sigma, direction, batch_size) -> CurveResult:
+    x, attribution, target, units, base = _check_image_args(
+        f, x, attribution, target, unit, patch_size, segments, replacement, blur_sigma)
+    check_choice(direction, "direction", ("most_relevant_first", "least_relevant_first"))
+    n_units = int(units.max()) + 1
+    steps = check_int(steps, "steps", minimum=1)
+    steps = min(steps, n_units)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+
+    unit_score = _unit_scores(attribution, x, units)
+    order = np.argsort(-unit_score, kind="stable")
+    if direction == "least_relevant_first":
+        order = order[::-1]
+    counts = np.round(np.linspace(0, n_units, steps + 1)).astype(int)
+    rank = np.empty(n_units, dtype=int)
+    rank[order] = np.arange(n_units)
+    # changed[t, u]: unit u is removed (deletion) or inserted (insertion) at step t
+    changed = rank[None, :] < counts[:, None]
+    take_base = changed if kind == "deletion" else ~changed
+
+    scores = np.empty(steps + 1)
+    calls = 0
+    for start in range(0, steps + 1, batch_size):
+        per_pixel = take_base[start : start + batch_size][:, units]  # (b, *spatial)
+        if x.ndim == 3:
+            per_pixel = per_pixel[..., None]
+        batch = np.where(per_pixel, base[None], x[None])
+        scores[start : start + batch_size] = _scores(f, batch, target)
+        calls += 1
+    fractions = counts / n_units
+    auc = float(np.trapezoid(scores, fractions))
+    return CurveResult(fractions, scores, auc, order, kind, direction, calls)
+
+
+# --------------------------------------------------------------------------
+# deletion / insertion / faithfulness
+# --------------------------------------------------------------------------
+
+
+def deletion_curve(
+    f: Callable,
+    x: Any,
+    attribution: Any,
+    *,
+    target: int | None = None,
+    steps: int = 20,
+    unit: str = "auto",
+    patch_size: int = 8,
+    segments: Any = None,
+    replacement: Any = "zero",
+    blur_sigma: float = 5.0,
+    direction: str = "most_relevant_first",
+    batch_size: int = 64,
+) -> CurveResult:
+    """Deletion curve: remove units in attribution order and follow the target score.
+
+    Units are pixels, ``patch_size`` x ``patch_size`` patches, superpixels (a
+    ``segments`` label map) or, for a 1-D ``x``, features. Each unit's relevance is
+    the sum of the attribution over it (and over colour channels). At step ``t``
+    of ``steps`` the first ``round(t U / steps)`` of the ``U`` units are replaced by
+    the baseline (``"zero"``, ``"mean"`` colour, Gaussian ``"blur"`` of ``x``, or a
+    given array), and ``AUC = integral_0^1 score(fraction) d fraction`` by the
+    trapezoid rule. A faithful attribution (most relevant first) gives a **low**
+    deletion AUC. All ``steps + 1`` inputs are scored in batches of ``batch_size``.
+
+    See the course notebook ``course/11_evaluating_explanations.ipynb``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(batch (n, *x.shape)) -> (n,)`` or ``(n, k)``.
+    x : array-like, shape (d,), (H, W) or (H, W, C)
+    attribution : array-like, shape of ``x`` or ``(H, W)``
+    target : int or None
+        Output column followed (needed when ``f`` returns several).
+    steps : int
+        Number of removal steps (capped at the number of units).
+    unit : {"auto", "feature", "pixel", "patch", "superpixel"}
+    patch_size : int
+    segments : int array (H, W), optional
+        Superpixel labels, for ``unit="superpixel"`` (or ``"auto"``).
+    replacement : {"zero", "mean", "blur"} or array of x's shape
+    blur_sigma : float
+        Standard deviation (pixels) of the blur replacement.
+    direction : {"most_relevant_first", "least_relevant_first"}
+    batch_size : int
+    """
+    return _curve("deletion", f, x, attribution, target, steps, unit, patch_size, segments,
+                  replacement, blur_sigma, direction, batch_size)
+
+
+def insertion_curve(
+    f: Callable,
+    x: Any,
+    attribution: Any,
+    *,
+    target: int | None = None,
+    steps: int = 20,
+    unit: str = "auto",
+    patch_size: int = 8,
+    segments: Any = None,
+    replacement: Any = "blur",
+    blur_sigma: float = 5.0,
+    direction: str = "most_relevant_first",
+    batch_size: int = 64,
+) -> CurveResult:
+    """Insertion curve: start from the baseline and put units of ``x`` back in attribution order.
+
+    The mirror of :func:`deletion_curve` (same arguments): at fraction ``t`` the
+    most relevant ``t`` of the units show ``x``, the rest the baseline (by default
+    a blur of ``x``, as in Petsiuk et al.). A faithful attribution gives a
+    **high** insertion AUC.
+
+    See the course notebook ``course/11_evaluating_explanations.ipynb``.
+    """
+    return _curve("insertion", f, x, attribution, target, steps, unit, patch_size, segments,
+                  replacement, blur_sigma, direction, batch_size)
+
+
+def faithfulness_correlation(
+    f: Callable,
+    x: Any,
+    attribution: Any,
+    *,
+    target: int | None = None,
+    subset_size: int | None = None,
+    num_subsets: int = 100,
+    unit: str = "auto",
+    patch_size: int = 8,
+    segments: Any = None,
+    replacement: Any = "zero",
+    blur_sigma: float = 5.0,
+    random_state: RandomState = None,
+    batch_size: int = 64,
+) -> FaithfulnessResult:
+    """Faithfulness correlation: ``corr_S( sum_{i in S} a_i , f(x) - f(x_[S removed]) )``.
+
+    For ``num_subsets`` random subsets ``S`` of ``subset_size`` units (default: a
+    quarter of the units), the units of ``S`` are replaced by the baseline; the
+    Pearson correlation between the attribution mass of ``S`` and the output
+    drop is returned. Near 1 means the attribution predicts what removing
+    features does. Units and replacement as in :func:`deletion_curve`.
+
+    See the course notebook ``course/11_evaluating_explanations.ipynb``.
+    """
+    x, attribution, target, units, base = _check_image_args(
+        f, x, attribution, target, unit, patch_size, segments, replacement, blur_sigma)
+    n_units = int(units.max()) + 1
+    if n_units < 2:
+        raise ValueError(f"x must have at least 2 units for faithfulness_correlation, got {n_units}")
+    if subset_size is None:
+        subset_size = max(1, n_units // 4)
+    subset_size = check_int(subset_size, "subset_size", minimum=1, maximum=n_units - 1)
+    num_subsets = check_int(num_subsets, "num_subsets", minimum=2)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    rng, recorded = check_random_state(random_state)
+
+    unit_score = _unit_scores(attribution, x, units)
+    ranks = np.argsort(rng.random((num_subsets, n_units)), axis=1)
+    removed = ranks < subset_size  # (num_subsets, U), each row a uniform random subset
+    sums = removed.astype(float) @ unit_score
+    full = _scores(f, x[None], target)[0]
+    drops = np.empty(num_subsets)
+    for start in range(0, num_subsets, batch_size):
+        per_pixel = removed[start : start + batch_size][:, units]
+        if x.ndim == 3:
+            per_pixel = per_pixel[..., None]
+        batch = np.where(per_pixel, base[None], x[None])
+        drops[start : start + batch_size] = full - _scores(f, batch, target)
+    if np.std(sums) == 0 or np.std(drops) == 0:
+        corr = float("nan")
+    else:
+        corr = float(np.corrcoef(sums, drops)[0, 1])
+    return FaithfulnessResult(corr, sums, drops, subset_size, recorded)
+
+
+# --------------------------------------------------------------------------
+# localisation: IoU and pointing game
+# --------------------------------------------------------------------------
+
+
+def _ground_truth_mask(ground_truth: Any, shape: tuple[int, int]) -> np.ndarray:
+    """A bool mask from a mask array or a box ``(row0, col0, row1, col1)`` (end exclusive)."""
+    if isinstance(ground_truth, tuple | list) and len(ground_truth) == 4 and all(
+        isinstance(v, int | np.integer) for v in ground_truth
+    ):
+        r0, c0, r1, c1 = (int(v) for v in ground_truth)
+        if not (0 <= r0 < r1 <= shape[0] and 0 <= c0 < c1 <= shape[1]):
+            raise ValueError(
+                f"ground_truth box (row0, col0, row1, col1) must satisfy 0 <= row0 < row1 <= "
+                f"{shape[0]} and 0 <= col0 < col1 <= {shape[1]}, got {tuple(ground_truth)}"
+            )
+        mask = np.zeros(shape, dtype=bool)
+        mask[r0:r1, c0:c1] = True
+        return mask
+    mask = np.asarray(ground_truth)
+    if mask.shape != shape:
+        raise ValueError(
+            f"ground_truth must be a box (row0, col0, row1, col1) or a mask of shape {shape}, "
+            f"got {'shape ' + str(mask.shape)}"
+        )
+    if mask.dtype != bool:
+        if not np.all(np.isin(mask, (0, 1))):
+            raise ValueError("ground_truth mask must be boolean (or 0/1)")
+        mask = mask.astype(bool)
+    if not mask.any():
+        raise ValueError("ground_truth mask must contain at least one pixel, got an empty mask")
+    return mask
+
+
+def _attribution_map(attribution: Any) -> np.ndarray:
+    a = check_array(attribution, "attribution", ndim=(2, 3))
+    return a.sum(axis=-1) if a.ndim == 3 else a
+
+
+def iou(
+    attribution: Any,
+    ground_truth: Any,
+    *,
+    threshold: float | None = None,
+    top_fraction: float | None = None,
+) -> float:
+    """Intersection over union of the thresholded attribution and the ground truth.
+
+    ``IoU = |A and G| / |A or G|`` where ``A`` are the pixels whose attribution is
+    above ``threshold``, or the ``top_fraction`` most attributed pixels (default:
+    as many pixels as the ground truth has), and ``G`` the ground-truth mask or
+    box ``(row0, col0, row1, col1)`` (end exclusive). Colour channels are summed.
+
+    See the course notebook ``course/11_evaluating_explanations.ipynb``.
+    """
+    a = _attribution_map(attribution)
+    gt = _ground_truth_mask(ground_truth, a.shape)
+    if threshold is not None and top_fraction is not None:
+        raise ValueError("threshold and top_fraction: give at most one of them, got both")
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number):
+            raise TypeError(f"threshold must be a number, got {threshold!r}")
+        selected = a > threshold
+    else:
+        if top_fraction is None:
+            k = int(gt.sum())
+        else:
+            frac = check_positive(top_fraction, "top_fraction")
+            if frac > 1:
+                raise ValueError(f"top_fraction must be in (0, 1], got {frac}")
+            k = max(1, int(round(frac * a.size)))
+        selected = np.zeros(a.size, dtype=bool)
+        selected[np.argsort(-a.ravel(), kind="stable")[:k]] = True
+        selected = selected.reshape(a.shape)
+    union = np.logical_or(selected, gt).sum()
+    return float(np.logical_and(selected, gt).sum() / union)
+
+
+def pointing_game(attribution: Any, ground_truth: Any, *, tolerance: int = 0) -> bool:
+    """Pointing game (Zhang et al., 2016): is the most attributed pixel inside the ground truth?
+
+    A hit when ``argmax_p a(p)`` lies in the ground-truth mask or box, grown by
+    ``tolerance`` pixels in every direction (the original used 15 px).
+
+    See the course notebook ``course/11_evaluating_explanations.ipynb``.
+    """
+    a = _attribution_map(attribution)
+    gt = _ground_truth_mask(ground_truth, a.shape)
+    tolerance = check_int(tolerance, "tolerance", minimum=0)
+    if tolerance:
+        from scipy.ndimage import binary_dilation
+
+        gt = binary_dilation(gt, structure=np.ones((3, 3), bool), iterations=tolerance)
+    row, col = np.unravel_index(int(np.argmax(a)), a.shape)
+    return bool(gt[row, col])
+
+
+# --------------------------------------------------------------------------
+# recall, stability, ROAR
+# --------------------------------------------------------------------------
+
+
+def _as_weights(attribution: Any, d: int | None, name: str = "attribution") -> np.ndarray:
+    """An attribution vector from an array or ``[(feature index, weight)]`` pairs (``as_map()``)."""
+    if isinstance(attribution, dict):
+        attribution = list(attribution.items())
+    if isinstance(attribution, list) and attribution and isinstance(attribution[0], tuple):
+        if d is None:
+            d = max(int(j) for j, _ in attribution) + 1
+        vec = np.zeros(d)
+        for j, w in attribution:
+            j = int(j)
+            if not 0 <= j < d:
+                raise ValueError(f"{name} has feature index {j} outside [0, {d - 1}]")
+            vec[j] = float(w)
+        return vec
+    return check_array(attribution, name, ndim=1)
+
+
+def recall_at_k(attribution: Any, true_features: Sequence[int], k: int | None = None) -> float:
+    """Fraction of the truly important features found among the top ``k`` attributed ones.
+
+    ``recall@k = |top_k(|a|) and G| / |G|`` for the gold set ``G``
+    (``k`` defaults to ``|G|``). This is the LIME paper's check on classifiers that use
+    only a few features (sparse logistic regression, shallow trees): an
+    explanation restricted to ``k`` features should recover them.
+
+    See the course notebook ``course/07_did_lime_find_the_truth.ipynb``.
+
+    Parameters
+    ----------
+    attribution : array-like (d,) or list of (feature index, weight)
+        Feature weights; pairs (as from ``Explanation.as_map()[label]``) leave the
+        missing features at 0.
+    true_features : sequence of int
+        Indices of the features the model really uses.
+    k : int, optional
+    """
+    gold = np.asarray(list(true_features))
+    if gold.size == 0 or gold.dtype.kind not in "iu":
+        raise ValueError(f"true_features must be a non-empty list of int indices, got {gold!r}")
+    if len(set(gold.tolist())) != gold.size:
+        raise ValueError("true_features must not repeat an index")
+    d_hint = None if not isinstance(attribution, list | dict) else int(gold.max()) + 1
+    if isinstance(attribution, list | dict) and attribution:
+        pairs = attribution.items() if isinstance(attribution, dict) else attribution
+        d_hint = max(d_hint, max(int(j) for j, _ in pairs) + 1)
+    a = _as_weights(attribution, d_hint)
+    d = a.shape[0]
+    if gold.min() < 0 or gold.max() >= d:
+        raise ValueError(f"true_features must be indices in [0, {d - 1}], got {gold.tolist()}")
+    k = gold.size if k is None else check_int(k, "k", minimum=1, maximum=d)
+    top = np.argsort(-np.abs(a), kind="stable")[:k]
+    # features with zero weight are not "found", even if they fall into the top k
+    found = set(top[np.abs(a[top]) > 0].tolist()) & set(gold.tolist())
+    return len(found) / gold.size
+
+
+def _kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import kendalltau
+
+    tau = kendalltau(a, b).statistic
+    return float(tau) if np.isfinite(tau) else float("nan")
+
+
+def stability(
+    explain_fn: Callable,
+    seeds: Sequence[int],
+    *,
+    k: int = 5,
+    absolute: bool = True,
+) -> StabilityResult:
+    """How much an explanation changes when only the random seed changes.
+
+    ``explain_fn(seed)`` returns an attribution (1-D array, or any array that is
+    flattened). For every pair of seeds: the Jaccard index of the top-``k``
+    features, ``|T_1 and T_2| / |T_1 or T_2|``, and Kendall's ``tau`` between
+    the two attributions (rank agreement over all features). ``absolute`` ranks by
+    ``|a|``. LIME with few samples is unstable; this measures by how much.
+
+    See the course notebook ``course/11_evaluating_explanations.ipynb``.
+    """
+    check_callable(explain_fn, "explain_fn")
+    seeds = list(seeds)
+    if len(seeds) < 2:
+        raise ValueError(f"seeds must hold at least 2 seeds, got {len(seeds)}")
+    maps = [np.asarray(explain_fn(s), dtype=float).ravel() for s in seeds]
+    d = maps[0].size
+    if any(m.size != d for m in maps):
+        raise ValueError("explain_fn must return attributions of the same size for every seed")
+    k = check_int(k, "k", minimum=1, maximum=d)
+    A = np.vstack(maps)
+    R = np.abs(A) if absolute else A
+    tops = [set(np.argsort(-r, kind="stable")[:k].tolist()) for r in R]
+    jac, tau = [], []
+    for i, j in itertools.combinations(range(len(seeds)), 2):
+        jac.append(len(tops[i] & tops[j]) / len(tops[i] | tops[j]))
+        tau.append(_kendall_tau(R[i], R[j]))
+    jac_arr, tau_arr = np.array(jac), np.array(tau)
+    return StabilityResult(float(jac_arr.mean()), float(np.nanmean(tau_arr)) if np.any(
+        np.isfinite(tau_arr)) else float("nan"), jac_arr, tau_arr, A, seeds, k)
+
+
+def remove_top_features(X: np.ndarray, attributions: np.ndarray, fraction: float,
+                        fill: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Replace, in every row, the ``round(fraction d)`` most attributed features by ``fill``.
+
+    Ties are broken at random with ``rng``.
+    """
+    n, d = X.shape
+    n_remove = int(round(fraction * d))
+    jitter = rng.random((n, d))
+    order = np.lexsort((jitter, -attributions), axis=-1)  # by attribution, then jitter
+    removed = np.zeros((n, d), dtype=bool)
+    np.put_along_axis(removed, order[:, :n_remove], True, axis=1)
+    return np.where(removed, fill[None, :], X)
+
+
+def roar(
+    train_fn: Callable,
+    X_train: Any,
+    y_train: Any,
+    X_test: Any,
+    y_test: Any,
+    attributions_train: Any,
+    attributions_test: Any,
+    fractions: Sequence[float] = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9),
+    random_state: RandomState = None,
+) -> RoarResult:
+    """ROAR, RemOve And Retrain (Hooker et al., 2019).
+
+    For each fraction ``t``: in every training and test row, the ``round(t d)``
+    features with the highest attribution are replaced by the per-feature mean
+    of ``X_train``; a new model is trained with ``train_fn(X, y)`` (it must return
+    an object with ``predict``) and its test accuracy recorded. If the attribution
+    found the informative features, accuracy falls fast; a random attribution
+    degrades slowly. Retraining keeps the model from being scored on
+    out-of-distribution inputs, which plain deletion cannot avoid.
+
+    See the course notebook ``course/11_evaluating_explanations.ipynb``.
+
+    Parameters
+    ----------
+    train_fn : callable
+        ``train_fn(X, y) -> model`` with ``model.predict(X) -> labels``.
+    X_train, y_train, X_test, y_test : array-like
+    attributions_train, attributions_test : array-like
+        One attribution per row, same shapes as ``X_train`` and ``X_test``.
+    fractions : sequence of float in [0, 1]
+    random_state : int, numpy.random.Generator or None
+        Breaks ties between equal attributions.
+    """
+    check_callable(train_fn, "train_fn")
+    X_train = check_array(X_train, "X_train", ndim=2, min_rows=1)
+    X_test = check_array(X_test, "X_test", ndim=2, min_rows=1)
+    y_train = np.asarray(y_train)
+    y_test = np.asarray(y_test)
+    if y_train.shape != (X_train.shape[0],):
+        raise ValueError(f"y_train must have shape ({X_train.shape[0]},), got {y_train.shape}")
+    if y_test.shape != (X_test.shape[0],):
+        raise ValueError(f"y_test must have shape ({X_test.shape[0]},), got {y_test.shape}")
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(
+            f"X_test must have {X_train.shape[1]} columns like X_train, got {X_test.shape[1]}"
+        )
+    a_train = check_array(attributions_train, "attributions_train", ndim=2)
+    a_test = check_array(attributions_test, "attributions_test", ndim=2)
+    if a_train.shape != X_train.shape:
+        raise ValueError(
+            f"attributions_train must have shape {X_train.shape} like X_train, got {a_train.shape}"
+        )
+    if a_test.shape != X_test.shape:
+        raise ValueError(
+            f"attributions_test must have shape {X_test.shape} like X_test, got {a_test.shape}"
+        )
+    fr = check_array(fractions, "fractions", ndim=1)
+    if fr.size == 0 or np.any((fr < 0) | (fr > 1)):
+        raise ValueError(f"fractions must be a non-empty list of numbers in [0, 1], got {fr}")
+    rng, recorded = check_random_state(random_state)
+
+    fill = X_train.mean(axis=0)
+    accuracies = np.empty(fr.size)
+    for j, t in enumerate(fr):
+        Xtr = remove_top_features(X_train, a_train, float(t), fill, rng)
+        Xte = remove_top_features(X_test, a_test, float(t), fill, rng)
+        model = train_fn(Xtr, y_train)
+        if not hasattr(model, "predict"):
+            raise TypeError(f"train_fn must return a model with a predict method, got {model!r}")
+        accuracies[j] = float(np.mean(np.asarray(model.predict(Xte)) == y_test))
+    return RoarResult(fr, accuracies, recorded)
