@@ -9,7 +9,7 @@ Every method has the same shape, like captum::
   Put the model in ``eval()`` mode yourself; nothing here changes it.
 * ``inputs`` is a batch ``(n, ...)``: a numpy array or a torch tensor. The
   attributions come back with the same shape and the same kind (numpy in,
-  numpy out; tensor in, tensor out).
+  numpy out; tensor in, tensor out), in the model's floating dtype.
 * ``target`` is the class whose score ``S_c`` is explained: an int for every
   row, or one int per row. It may be ``None`` only when the model returns a
   single score per row.
@@ -118,8 +118,8 @@ def _as_tensor(inputs: Any, model: Any, name: str = "inputs"):
     import torch
 
     if isinstance(inputs, torch.Tensor):
-        if not inputs.is_floating_point():
-            inputs = inputs.to(_model_dtype(model))
+        if not inputs.is_floating_point() or isinstance(model, torch.nn.Module):
+            inputs = inputs.to(_model_dtype(model))  # a float64 tensor for a float32 net
         tensor, was_numpy = inputs.detach(), False
     else:
         try:
@@ -702,16 +702,20 @@ def _deeplift_forward(layers: list, x, x_ref, eps: float):
 
     rescale = _rescale_function()
     maxpool = _maxpool_function()
+    # the functional forms never work in place (nn.ReLU(inplace=True) would
+    # overwrite the activations the rescale rule needs)
+    activations = {nn.ReLU: torch.relu, nn.Sigmoid: torch.sigmoid, nn.Tanh: torch.tanh}
     h, h_ref = x, x_ref
     for layer in layers:
-        with torch.no_grad():
-            y_ref = layer(h_ref)
-        if isinstance(layer, (nn.ReLU, nn.Sigmoid, nn.Tanh)):
-            h = rescale.apply(h, h_ref, layer(h), y_ref, eps)
-        elif isinstance(layer, nn.MaxPool2d):
-            h = maxpool.apply(h, h_ref, layer, eps)
+        g = activations.get(type(layer))
+        if g is not None:
+            with torch.no_grad():
+                y_ref = g(h_ref)
+            h = rescale.apply(h, h_ref, g(h), y_ref, eps)
         else:
-            h = layer(h)
+            with torch.no_grad():
+                y_ref = layer(h_ref)
+            h = maxpool.apply(h, h_ref, layer, eps) if isinstance(layer, nn.MaxPool2d) else layer(h)
         h_ref = y_ref
     return h
 

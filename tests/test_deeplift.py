@@ -176,3 +176,11 @@ def test_deeplift_and_deep_shap_reject_bad_input():
         G.deep_shap(net, x, target=0, background=np.zeros((0, 6)))
     with pytest.raises(ValueError, match="^background"):
         G.deep_shap(net, x, target=0, background=np.zeros((3, 5)))
+
+
+def test_in_place_relu_gives_the_same_attributions():
+    net = mlp(seed=21)
+    in_place = nn.Sequential(net[0], nn.ReLU(inplace=True), net[2]).eval()
+    x, x0 = randn(3, 6, seed=22), randn(3, 6, seed=23)
+    torch.testing.assert_close(G.deeplift(in_place, x, target=1, baseline=x0),
+                               G.deeplift(net, x, target=1, baseline=x0))

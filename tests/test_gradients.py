@@ -150,3 +150,10 @@ def test_bad_inputs_are_rejected(cnn_and_inputs):
         G.smoothgrad(net, x, target=0, random_state="seed")
     with pytest.raises(ValueError, match="^model must return"):
         G.saliency(lambda t: t.sum(), x, target=0)
+
+
+def test_a_float64_tensor_works_with_a_float32_network(cnn_and_inputs):
+    net, x = cnn_and_inputs
+    attr = G.integrated_gradients(net, x.double(), target=0, steps=4)
+    assert isinstance(attr, torch.Tensor) and attr.dtype == torch.float32
+    torch.testing.assert_close(attr, G.integrated_gradients(net, x, target=0, steps=4))
