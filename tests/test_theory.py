@@ -243,3 +243,14 @@ def test_explain_image_converges_to_lime_limit(image):
     slope = np.polyfit(np.log(sizes), np.log(errors), 1)[0]
     assert -0.7 < slope < -0.3  # error falls like 1/sqrt(n)
     assert errors[-1] < 0.05 * np.linalg.norm(limit)  # and it is close to the limit
+
+
+def test_mean_replacement_agrees_with_the_engine():
+    from lime_core.perturbation import replacement_image
+
+    rgb = np.random.default_rng(6).uniform(size=(6, 6, 3))
+    ours = T.replacement_for(rgb, SEGMENTS - 10, 6, "mean")
+    np.testing.assert_allclose(ours, replacement_image(rgb, SEGMENTS - 10, "mean"), rtol=1e-12)
+    # each superpixel is constant and has the superpixel's mean colour
+    block = SEGMENTS == 13
+    np.testing.assert_allclose(ours[block], np.broadcast_to(rgb[block].mean(axis=0), (6, 3)))
