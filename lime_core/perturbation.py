@@ -66,10 +66,13 @@ def perturb_image_batches(image, segments, Z, fudged, batch_size: int = 64) -> I
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     image = np.asarray(image)
     Z = np.asarray(Z, dtype=bool)
+    segments = np.asarray(segments)
+    if image.ndim == 3:
+        # one segment id per (pixel, channel): the lookup then has the image's shape and
+        # np.where needs no broadcasting over channels (several times faster)
+        segments = np.repeat(segments[..., None], image.shape[2], axis=2)
     for start in range(0, Z.shape[0], batch_size):
         keep = Z[start : start + batch_size][:, segments]
-        if image.ndim == 3:
-            keep = keep[..., None]
         yield np.where(keep, image, fudged)
 
 

@@ -1,0 +1,128 @@
+"""The surrogate: closed-form weighted ridge, lime's feature selection, standard errors."""
+
+from functools import partial
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+from lime_core.kernels import cosine_distance, exponential_kernel
+from lime_core.surrogate import fit_surrogate, ridge_stderr, weighted_ridge
+
+MODES = ["auto", "none", "forward_selection", "highest_weights", "lasso_path"]
+
+
+def lime_like_data(n=400, d=12, seed=0):
+    """Binary masks (row 0 all ones), a non-linear model output and cosine distances."""
+    rng = np.random.default_rng(seed)
+    Z = rng.integers(0, 2, size=(n, d)).astype(float)
+    Z[0] = 1
+    beta = rng.normal(size=d) * (rng.random(d) < 0.5)
+    y = 1 / (1 + np.exp(-(Z @ beta - 1))) + 0.05 * rng.normal(size=n)
+    return Z, np.column_stack([y, 1 - y]), cosine_distance(Z)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01, 1.0, 30.0])
+def test_weighted_ridge_equals_sklearn(alpha):
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(200, 7))
+    y = Z @ rng.normal(size=7) + rng.normal(size=200)
+    w = rng.random(200)
+    coef, intercept = weighted_ridge(Z, y, w, alpha)
+    ref = Ridge(alpha=alpha).fit(Z, y, sample_weight=w)
+    np.testing.assert_allclose(coef, ref.coef_, atol=1e-8, rtol=1e-8)
+    assert intercept == pytest.approx(ref.intercept_, abs=1e-8)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("num_features", [3, 8])
+def test_fit_surrogate_equals_lime_base(mode, num_features):
+    from lime.lime_base import LimeBase
+
+    Z, Y, distances = lime_like_data()
+    kernel = partial(exponential_kernel, kernel_width=0.25)
+    base = LimeBase(kernel, random_state=0)
+    for label in (0, 1):
+        intercept, exp, score, local_pred = base.explain_instance_with_data(
+            Z, Y, distances, label, num_features, feature_selection=mode
+        )
+        fit = fit_surrogate(Z, Y[:, label], kernel(distances), num_features, mode)
+        ours = fit.as_list()
+        assert [j for j, _ in ours] == [int(j) for j, _ in exp]
+        np.testing.assert_allclose([w for _, w in ours], [w for _, w in exp], atol=1e-8)
+        assert fit.intercept == pytest.approx(intercept, abs=1e-8)
+        assert fit.score == pytest.approx(score, abs=1e-8)
+        assert fit.local_pred == pytest.approx(float(local_pred[0]), abs=1e-8)
+
+
+def test_auto_switches_at_six_features():
+    Z, Y, d = lime_like_data(d=10)
+    w = exponential_kernel(d, 0.25)
+    for k, mode in [(6, "forward_selection"), (7, "highest_weights")]:
+        auto = fit_surrogate(Z, Y[:, 0], w, k, "auto")
+        explicit = fit_surrogate(Z, Y[:, 0], w, k, mode)
+        np.testing.assert_array_equal(auto.features, explicit.features)
+
+
+def test_unselected_features_have_zero_coef_and_nan_stderr():
+    Z, Y, d = lime_like_data(d=10)
+    fit = fit_surrogate(Z, Y[:, 0], exponential_kernel(d, 0.25), 3, "highest_weights")
+    others = np.setdiff1d(np.arange(10), fit.features)
+    assert np.all(fit.coef[others] == 0)
+    assert np.all(np.isnan(fit.stderr[others]))
+    assert np.all(np.isfinite(fit.stderr[fit.features]))
+
+
+def test_stderr_alpha0_is_weighted_least_squares_formula():
+    """With alpha = 0: sigma^2 (X^T W X)^{-1} on the design with an intercept column,
+    sigma^2 = sum w r^2 / (n - p - 1)."""
+    rng = np.random.default_rng(3)
+    n, p = 120, 4
+    Z = rng.normal(size=(n, p))
+    w = rng.random(n) + 0.1
+    y = 0.5 + Z @ np.arange(1, p + 1) + rng.normal(size=n) / np.sqrt(w)
+    coef, b = weighted_ridge(Z, y, w, 0.0)
+    X = np.column_stack([np.ones(n), Z])
+    r = y - X @ np.concatenate([[b], coef])
+    sigma2 = (w @ r**2) / (n - p - 1)
+    cov = sigma2 * np.linalg.inv(X.T @ (w[:, None] * X))
+    expected = np.sqrt(np.diag(cov))[1:]
+    np.testing.assert_allclose(ridge_stderr(Z, y, w, 0.0, coef, b), expected, rtol=1e-10)
+
+
+def test_stderr_matches_monte_carlo_for_ridge():
+    """Fixed design, Var(e_i) = sigma^2 / w_i: the spread of beta_hat over many noise
+    draws matches the sandwich formula. LIME's regime: hundreds of samples and alpha = 1,
+    small next to Z^T W Z (with few samples and a large alpha the shrinkage bias inflates
+    sigma_hat, see the lime_core.surrogate docstring)."""
+    rng = np.random.default_rng(4)
+    n, p, alpha = 300, 3, 1.0
+    Z = rng.integers(0, 2, size=(n, p)).astype(float)
+    w = rng.random(n) + 0.2
+    beta = np.array([1.0, -2.0, 0.5])
+    draws, formula = [], []
+    for _ in range(1500):
+        y = 0.3 + Z @ beta + 0.5 * rng.normal(size=n) / np.sqrt(w)
+        coef, b = weighted_ridge(Z, y, w, alpha)
+        draws.append(coef)
+        formula.append(ridge_stderr(Z, y, w, alpha, coef, b))
+    np.testing.assert_allclose(np.mean(formula, axis=0), np.std(draws, axis=0), rtol=0.08)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"y": np.ones(5)}, ValueError, "y must have"),
+        ({"weights": -np.ones(10)}, ValueError, "weights"),
+        ({"num_features": 0}, ValueError, "num_features"),
+        ({"feature_selection": "magic"}, ValueError, "feature_selection"),
+        ({"alpha": -1.0}, ValueError, "alpha"),
+        ({"Z": np.ones(10)}, ValueError, "Z must be 2-D"),
+    ],
+)
+def test_bad_input(kwargs, error, words):
+    rng = np.random.default_rng(0)
+    args = {"Z": rng.random((10, 3)), "y": rng.random(10), "weights": np.ones(10), "num_features": 2}
+    args.update(kwargs)
+    with pytest.raises(error, match=words):
+        fit_surrogate(**args)
