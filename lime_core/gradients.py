@@ -26,6 +26,7 @@ The course notebooks are ``course/08_gradients.ipynb`` and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,12 +67,16 @@ class IntegratedGradientsResult:
         It tends to 0 as ``steps`` grows.
     steps : int
     method : str
+    model_calls : int
+        Forward/backward passes made: ``ceil(n * steps / batch_size)`` along the
+        paths, plus the passes that score ``x`` and ``x'`` for the gap.
     """
 
     attributions: Any
     convergence_delta: Any
     steps: int
     method: str
+    model_calls: int
 
 
 @dataclass(frozen=True)
@@ -554,6 +559,7 @@ def integrated_gradients(
     # is one forward/backward pass; inside it, the points of one row are
     # x'_row + a_k (x_row - x'_row) and their gradients are summed with weights w_k.
     total = torch.zeros_like(x)
+    calls = 0
     for start in range(0, n * m, batch_size):
         stop = min(start + batch_size, n * m)
         pieces = []  # (row, slice of k) for every row met in this chunk
@@ -565,6 +571,7 @@ def integrated_gradients(
         tb = None if targets is None else torch.cat(
             [targets[row].repeat(ks.stop - ks.start) for row, ks in pieces])
         grads = _batch_gradient(model, points, tb).reshape(len(points), -1)
+        calls += 1
         offset = 0
         for row, ks in pieces:
             count = ks.stop - ks.start
@@ -583,6 +590,7 @@ def integrated_gradients(
         convergence_delta=_output(gap, was_numpy),
         steps=m,
         method=method,
+        model_calls=calls + math.ceil(2 * n / batch_size),
     )
 
 

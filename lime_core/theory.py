@@ -71,12 +71,16 @@ class LimeLimit:
         The bandwidth (``None`` for limits that do not depend on it).
     method : str
         Which formula produced it.
+    model_calls : int
+        Calls made to the model (0 for pure formulas; ``ceil(2^d / batch_size)``
+        for the exact expectations, which evaluate the model on all ``2^d`` masks).
     """
 
     intercept: float
     coefficients: np.ndarray
     nu: float | None
     method: str
+    model_calls: int = 0
 
 
 # --------------------------------------------------------------------------
@@ -313,7 +317,7 @@ def _expectations(f: Callable, image: np.ndarray, segments: Any, replacement: An
                     f"label must be < {out.shape[1]} (the number of outputs of f), got {label}"
                 )
             values.append(out[:, label])
-    return masks, np.concatenate(values), d
+    return masks, np.concatenate(values), d, len(values)
 
 
 # --------------------------------------------------------------------------
@@ -362,12 +366,13 @@ def lime_limit(
     """
     image = _check_image(image)
     nu = check_positive(nu, "nu")
-    masks, values, d = _expectations(f, image, segments, replacement, label, batch_size)
+    masks, values, d, calls = _expectations(f, image, segments, replacement, label, batch_size)
     weights = kernel_weight(d - masks.sum(axis=1), d, nu)
     design = np.hstack([np.ones((len(masks), 1)), masks])
     gamma = design.T @ (weights * values) / len(masks)
     beta = sigma_inverse(d, nu) @ gamma
-    return LimeLimit(intercept=float(beta[0]), coefficients=beta[1:], nu=nu, method="exact")
+    return LimeLimit(intercept=float(beta[0]), coefficients=beta[1:], nu=nu, method="exact",
+                     model_calls=calls)
 
 
 def large_bandwidth_limit(
@@ -391,12 +396,12 @@ def large_bandwidth_limit(
     See the course notebook ``course/13_lime_theory.ipynb``.
     """
     image = _check_image(image)
-    masks, values, d = _expectations(f, image, segments, replacement, label, batch_size)
+    masks, values, d, calls = _expectations(f, image, segments, replacement, label, batch_size)
     mean = values.mean()
     conditional = masks.T @ values / masks.sum(axis=0)
     beta = 2.0 * (conditional - mean)
     return LimeLimit(intercept=float(mean - beta.sum() / 2.0), coefficients=beta,
-                     nu=None, method="large_bandwidth")
+                     nu=None, method="large_bandwidth", model_calls=calls)
 
 
 def linear_model(weights: Any, bias: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:

@@ -99,6 +99,8 @@ def test_completeness_gap_shrinks_as_steps_grow():
                                         return_convergence_delta=True)
         assert isinstance(result, G.IntegratedGradientsResult)
         assert result.steps == steps and result.method == "riemann_right"
+        # chunks of 64 path points, plus one pass scoring x and x'
+        assert result.model_calls == -(-2 * steps // 64) + 1
         gaps.append(result.convergence_delta.max().item())
     # a first-order rule: the gap falls like 1/steps
     assert all(later < earlier for earlier, later in zip(gaps, gaps[1:], strict=False))

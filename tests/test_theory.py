@@ -254,3 +254,15 @@ def test_mean_replacement_agrees_with_the_engine():
     # each superpixel is constant and has the superpixel's mean colour
     block = SEGMENTS == 13
     np.testing.assert_allclose(ours[block], np.broadcast_to(rgb[block].mean(axis=0), (6, 3)))
+
+
+def test_lime_limit_counts_its_model_calls(image):
+    calls = []
+
+    def counted(batch):
+        calls.append(len(batch))
+        return nonlinear_model(batch)
+
+    limit = T.lime_limit(counted, image, SEGMENTS, "mean", 0.25, label=0, batch_size=10)
+    assert limit.model_calls == len(calls) == 7  # 2^6 = 64 masks, 10 per call
+    assert sum(calls) == 64
