@@ -326,7 +326,7 @@ def insertion_curve(
     unit: str = "auto",
     patch_size: int = 8,
     segments: Any = None,
-    replacement: Any = "blur",
+    replacement: Any = None,
     blur_sigma: float = 5.0,
     direction: str = "most_relevant_first",
     batch_size: int = 64,
@@ -335,11 +335,14 @@ def insertion_curve(
 
     The mirror of :func:`deletion_curve` (same arguments): at fraction ``t`` the
     most relevant ``t`` of the units show ``x``, the rest the baseline (by default
-    a blur of ``x``, as in Petsiuk et al.). A faithful attribution gives a
-    **high** insertion AUC.
+    a blur of ``x`` for images, as in Petsiuk et al., and zeros for a feature
+    vector; ``replacement=None`` picks that default). A faithful attribution
+    gives a **high** insertion AUC.
 
     See the course notebook ``course/11_evaluating_explanations.ipynb``.
     """
+    if replacement is None:
+        replacement = "zero" if np.ndim(x) == 1 else "blur"
     return _curve("insertion", f, x, attribution, target, steps, unit, patch_size, segments,
                   replacement, blur_sigma, direction, batch_size)
 
