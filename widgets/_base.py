@@ -174,6 +174,9 @@ class AnimatedWidget(ipywidgets.VBox):
         self._link = ipywidgets.jslink((self.play, "value"), (self.frame_slider, "value"))
         self.frame_slider.observe(self._on_frame_slider, names="value")
         self._throttles: list[Throttle] = []
+        self._animated: list = []
+        self._background = None
+        self._layout_frozen = False
         self.frame = 0
         self.renders = 0
 
@@ -294,10 +297,46 @@ class AnimatedWidget(ipywidgets.VBox):
         self.image.value = self.to_bytes(self.image_format)
         self.renders += 1
 
+    def _animate(self, *artists: Any) -> None:
+        """Mark artists that change from frame to frame.
+
+        They are left out of the full (static) draw and drawn on top of a saved
+        background at every frame (blitting), so a frame costs only their own drawing.
+        """
+        for artist in artists:
+            artist.set_animated(True)
+            self._animated.append(artist)
+
+    def _invalidate(self) -> None:
+        """Forget the saved background: the next render draws the static parts again."""
+        self._background = None
+
+    def _redraw(self) -> None:
+        """Static parts changed (limits, labels, lines): draw everything again."""
+        self._invalidate()
+        self._show_frame(self.frame)
+
     def to_rgba(self) -> np.ndarray:
-        """The current figure as an ``(H, W, 4)`` uint8 array."""
+        """The current figure as an ``(H, W, 4)`` uint8 array.
+
+        The static parts are drawn once (the first time with the figure's layout
+        engine, which is then switched off so the layout stays put) and saved; each
+        frame restores them and draws only the animated artists.
+        """
         with self._render_lock:
-            self.canvas.draw()
+            if self._background is None:
+                self.canvas.draw()
+                if not self._layout_frozen:
+                    self.fig.set_layout_engine("none")
+                    self._layout_frozen = True
+                self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+            else:
+                self.canvas.restore_region(self._background)
+            self._animated = [a for a in self._animated if a.figure is not None]
+            renderer = self.canvas.get_renderer()
+            for artist in self._animated:
+                if artist.get_visible():
+                    artist.draw(renderer)
             return np.asarray(self.canvas.buffer_rgba()).copy()
 
     def to_bytes(self, fmt: str = "png") -> bytes:

@@ -296,7 +296,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.distances = cosine_distance(self.masks.astype(float))
         self._update_target_options()
         self._edges = _boundaries(self.segment_index)
-        self._refit()
+        self._refit(new_run=True)
 
     def _update_target_options(self) -> None:
         k = self.predictions.shape[1]
@@ -324,7 +324,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         if not self._setting_target:
             self._guarded(self._refit)
 
-    def _refit(self) -> None:
+    def _refit(self, new_run: bool = False) -> None:
         """Everything that needs no model call: weights, the ridge path, the final fit."""
         from threadpoolctl import threadpool_limits
 
@@ -341,7 +341,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
                                      alpha=self.alpha)
         self.y = y
         self.refits = getattr(self, "refits", 0) + 1
-        self._prepare_axes()
+        self._prepare_axes(new_run)
         n_frames = self.num_samples + 1
         if self.num_frames != n_frames:
             self._set_num_frames(n_frames)
@@ -370,38 +370,48 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.ax_bars.axvline(0.0, color="0.6", lw=0.8)
         self.bars = None
         self.errorbars = None
+        self.bar_labels: list[str] = []
         for ax in (self.ax_path, self.ax_bars):
             ax.tick_params(labelsize=7)
+        self._animate(self.im_overlay, self.im_sample, self.cursor, self.ax_sample.title,
+                      self.ax_overlay.title)
 
-    def _prepare_axes(self) -> None:
-        """Per run / refit: artists whose number or limits depend on the fit."""
+    def _prepare_axes(self, new_run: bool = False) -> None:
+        """Per run / refit: rebuild the animated lines and bars for the shown features.
+
+        Everything that changes with a refit is animated (drawn per frame), so a refit
+        redraws the static background only when the image changed (a new run) or the
+        coefficients left the current axis limits.
+        """
         from matplotlib.collections import LineCollection
 
-        h, w = self.segment_index.shape
-        extent = (-0.5, w - 0.5, h - 0.5, -0.5)
-        base = np.clip(self.image_array, 0, 1).copy()
-        base[self._edges] = (1.0, 1.0, 0.0)
-        self.im_overlay_base.set_data(base)
-        for im in (self.im_overlay_base, self.im_overlay, self.im_sample):
-            im.set_extent(extent)
+        if new_run:
+            h, w = self.segment_index.shape
+            extent = (-0.5, w - 0.5, h - 0.5, -0.5)
+            base = np.clip(self.image_array, 0, 1).copy()
+            base[self._edges] = (1.0, 1.0, 0.0)
+            self.im_overlay_base.set_data(base)
+            for im in (self.im_overlay_base, self.im_overlay, self.im_sample):
+                im.set_extent(extent)
+            self.ax_path.set_xlim(1, self.num_samples)
+            self._invalidate()
         K = min(self.num_features, self.num_superpixels)
         shown = self.fit.features if len(self.fit.features) else np.arange(K)
         order = np.argsort(-np.abs(self.fit.coef[shown]), kind="stable")
         self.shown_features = np.asarray(shown)[order][:K]
         colours = [f"C{i % 10}" for i in range(K)]
-        for line in self.path_lines:
-            line.remove()
+        for artist in self.path_lines:
+            artist.remove()
         n = np.arange(1, self.num_samples + 1)
-        self.path_lines = [self.ax_path.plot(n[:1], self.path.coef[:1, j], color=c, lw=1.2,
-                                             label=f"sp {j}")[0]
+        self.path_lines = [self.ax_path.plot(n[:1], self.path.coef[:1, j], color=c, lw=1.2)[0]
                            for j, c in zip(self.shown_features, colours, strict=True)]
-        self.ax_path.set_xlim(1, self.num_samples)
         values = self.path.coef[min(5, self.num_samples - 1):, self.shown_features]
         lo, hi = float(np.min(values, initial=0.0)), float(np.max(values, initial=0.0))
         pad = 0.1 * (hi - lo) + 1e-6
-        self.ax_path.set_ylim(lo - pad, hi + pad)
-        self.ax_path.legend(fontsize=6, loc="upper right", ncol=2)
-        # bar chart of the current coefficients with error bars
+        self._sticky_limits(self.ax_path, "y", lo - pad, hi + pad)
+        span = max(abs(lo), abs(hi)) * 1.5 + 1e-6
+        self._sticky_limits(self.ax_bars, "x", -span, span)
+        # bar chart of the current coefficients with error bars, labelled by animated texts
         if self.bars is not None:
             self.bars.remove()
             self.errorbars.remove()
@@ -409,10 +419,25 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.bars = self.ax_bars.barh(y, np.zeros(K), color=colours)
         self.errorbars = LineCollection(np.zeros((K, 2, 2)), colors="k", linewidths=1.2)
         self.ax_bars.add_collection(self.errorbars)
-        self.ax_bars.set_yticks(y, [f"sp {j}" for j in self.shown_features], fontsize=7)
-        self.ax_bars.set_ylim(K - 0.5, -0.5)
-        span = max(abs(lo), abs(hi)) * 1.5 + 1e-6
-        self.ax_bars.set_xlim(-span, span)
+        labels = [f"sp {j}" for j in self.shown_features]
+        if labels != self.bar_labels:  # static tick labels: redraw the background only if new
+            self.bar_labels = labels
+            self.ax_bars.set_yticks(y, labels, fontsize=7)
+            self._invalidate()
+        self._animate(*self.path_lines, *self.bars, self.errorbars)
+        if self.ax_bars.get_ylim() != (K - 0.5, -0.5):
+            self.ax_bars.set_ylim(K - 0.5, -0.5)
+            self._invalidate()
+
+    def _sticky_limits(self, ax: Any, which: str, lo: float, hi: float) -> None:
+        """Set axis limits only when the data leave them or fill less than 40% of them
+        (so small refits do not redraw the static background)."""
+        cur_lo, cur_hi = ax.get_ylim() if which == "y" else ax.get_xlim()
+        outside = lo < cur_lo or hi > cur_hi
+        too_wide = (hi - lo) < 0.4 * (cur_hi - cur_lo)
+        if outside or too_wide or self._background is None:
+            (ax.set_ylim if which == "y" else ax.set_xlim)(lo, hi)
+            self._invalidate()
 
     def _topk_overlay(self, coef: np.ndarray, features: np.ndarray) -> np.ndarray:
         colours = np.zeros((self.num_superpixels, 4))

@@ -242,6 +242,7 @@ class KernelWidthExplorer(AnimatedWidget):
                                   lw=1.0, ls="--")[0] for j in range(self.d)]
         self.ax_paths.tick_params(labelsize=7)
         self.title = ax.set_title("", fontsize=9)
+        self._animate(self.im_coef, *self.labels, self.cursor, self.title)
 
     def _restyle(self) -> None:
         h = int(self.highlight_control.value)
@@ -258,7 +259,7 @@ class KernelWidthExplorer(AnimatedWidget):
         self.ax_paths.set_ylim(lo - pad, hi + pad)
         self._scale = max(abs(lo), abs(hi), 1e-9)
         self.im_coef.set_clim(-self._scale, self._scale)
-        self._show_frame(self.frame)
+        self._redraw()
 
     def _draw_frame(self, i: int) -> None:
         i = int(np.clip(i, 0, len(self.widths) - 1))

@@ -144,7 +144,7 @@ class LimeIntuition2D(AnimatedWidget):
         self.x2_control.observe(lambda c: self._move_update(), names="value")
         self.num_samples_control.observe(lambda c: self._guarded(self._run), names="value")
 
-        self._background(resolution)
+        self._decision_regions(resolution)
         self._build_figure()
         self._layout([self.kernel_width_control, self.num_samples_control,
                       self.x1_control, self.x2_control])
@@ -173,7 +173,7 @@ class LimeIntuition2D(AnimatedWidget):
         return self.path.coef[n - 1], float(self.path.intercept[n - 1])
 
     # ------------------------------------------------------------------ work
-    def _background(self, resolution: int) -> None:
+    def _decision_regions(self, resolution: int) -> None:
         g1 = np.linspace(self.lo[0], self.hi[0], resolution)
         g2 = np.linspace(self.lo[1], self.hi[1], resolution)
         G1, G2 = np.meshgrid(g1, g2)
@@ -206,7 +206,7 @@ class LimeIntuition2D(AnimatedWidget):
         self.path = ridge_path(self.samples, self.y, self.weights, self.alpha)
         if self.num_frames != self.num_samples + 1:
             self._set_num_frames(self.num_samples + 1)
-        self._show_frame(self.frame)
+        self._redraw()
 
     # ------------------------------------------------------------------ drawing
     def _build_figure(self) -> None:
@@ -230,6 +230,7 @@ class LimeIntuition2D(AnimatedWidget):
         ax.set_xlabel("x₁")
         ax.set_ylabel("x₂")
         self.title = ax.set_title("", fontsize=9)
+        self._animate(self.scatter, self.boundary, self.cross, self.title)
 
     def boundary_points(self, n: int) -> np.ndarray:
         """Two points of the line ``b + beta . z = 1/2`` clipped to the plot (empty if none)."""

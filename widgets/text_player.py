@@ -272,7 +272,7 @@ class TextPerturbationPlayer(AnimatedWidget):
         self.ax_bars.set_xlim(-1.15 * self._scale, 1.15 * self._scale)
         if self.num_frames != self.num_samples + 1:
             self._set_num_frames(self.num_samples + 1)
-        self._show_frame(self.frame)
+        self._redraw()
 
     # ------------------------------------------------------------------ drawing
     def _build_figure(self) -> None:
@@ -308,6 +308,8 @@ class TextPerturbationPlayer(AnimatedWidget):
         self.ax_bars.axvline(0, color="0.5", lw=0.8)
         self.ax_bars.tick_params(labelsize=7)
         self.bars_title = self.ax_bars.set_title("", fontsize=9)
+        self._animate(*(a for a, _ in self.piece_artists), self.info, *self.bars,
+                      self.errorbars, self.bars_title)
 
     def _draw_frame(self, i: int) -> None:
         from lime_core.surrogate import ridge_stderr
