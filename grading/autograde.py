@@ -226,16 +226,24 @@ def _describe_cell(cell) -> str:
     return "read-only cell"
 
 
-def restore_locked_cells(submission, release) -> list[str]:
+def restore_locked_cells(submission, release, source=None) -> list[str]:
     """Compare the submission's locked cells with the released notebook.
 
     A deleted locked cell is inserted back after the cell that preceded it in
     the released notebook; an edited one is left for nbgrader, which
-    overwrites it from the gradebook. Returns one message per change.
+    overwrites it from the gradebook. A cell equal to the ``source`` version
+    (the instructor's notebook, hidden tests included) is not a change.
+    Returns one message per change.
     """
     import copy
 
     messages = []
+    source_text = {}
+    if source is not None:
+        for cell in source.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid is not None:
+                source_text[gid] = cell.source
     by_id = {}
     for i, cell in enumerate(submission.cells):
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -250,7 +258,8 @@ def restore_locked_cells(submission, release) -> list[str]:
         kind = _describe_cell(cell)
         if gid in by_id:
             sub_cell = submission.cells[by_id[gid]]
-            if sub_cell.source != cell.source or sub_cell.cell_type != cell.cell_type:
+            same = sub_cell.source in (cell.source, source_text.get(gid, cell.source))
+            if not same or sub_cell.cell_type != cell.cell_type:
                 messages.append(f"{kind} '{gid}' was modified; the original was restored")
             continue
         # deleted: insert after the nearest earlier cell that is still there
@@ -283,8 +292,11 @@ class _Pending:
     nb: object
 
 
-def _generate(assignment: str, source_root: Path, private: Path) -> tuple[Path, object]:
-    """Generate the assignment in ``private``; return the gradebook path and released notebook."""
+def _generate(assignment: str, source_root: Path, private: Path) -> tuple[Path, object, object]:
+    """Generate the assignment in ``private``.
+
+    Returns the gradebook path, the released notebook and the source notebook.
+    """
     import nbformat
 
     from grading.generate import generate_assignment
@@ -294,7 +306,7 @@ def _generate(assignment: str, source_root: Path, private: Path) -> tuple[Path, 
     shutil.copy2(Path(source_root) / assignment / f"{assignment}.ipynb", src / assignment)
     db = private / "gradebook.db"
     out = generate_assignment(assignment, src, private / "release", db)
-    return db, nbformat.read(out, 4)
+    return db, nbformat.read(out, 4), nbformat.read(src / assignment / f"{assignment}.ipynb", 4)
 
 
 def _run_worker(course: Path, db: Path, assignment: str, timeout: int, log: Path) -> int:
@@ -408,7 +420,7 @@ def _grade_assignment(assignment: str, items: list[_Pending], source_root: Path,
     private = Path(tempfile.mkdtemp(prefix="limelab-grade-"))
     os.chmod(private, 0o700)
     try:
-        db, release = _generate(assignment, source_root, private)
+        db, release, source = _generate(assignment, source_root, private)
         # tell the source apart from the courses the students' code runs in
         shutil.rmtree(private / "source")
         shutil.rmtree(private / "release")
@@ -419,7 +431,7 @@ def _grade_assignment(assignment: str, items: list[_Pending], source_root: Path,
             and c.metadata["nbgrader"].get("solution")
         }
         for item in items:
-            item.result.messages.extend(restore_locked_cells(item.nb, release))
+            item.result.messages.extend(restore_locked_cells(item.nb, release, source))
         chunks = [items[k::jobs] for k in range(jobs)]
         chunks = [c for c in chunks if c]
 
