@@ -558,23 +558,48 @@ def _choose_coalitions(d: int, budget: int, rng: np.random.Generator) -> _Coalit
     )
 
 
-def _constrained_wls(masks: np.ndarray, y: np.ndarray, weights: np.ndarray,
-                     v_empty: float, v_full: float) -> np.ndarray:
-    """Weighted least squares ``y ~ v_empty + masks @ phi`` with ``sum(phi) = v_full - v_empty``.
+def _reduced_problem(masks: np.ndarray, y: np.ndarray, v_empty: float,
+                     v_full: float) -> tuple[np.ndarray, np.ndarray]:
+    """Design and target of the regression with the efficiency constraint eliminated.
 
-    Efficiency is enforced exactly by eliminating the last coefficient:
     ``phi_d = (v_full - v_empty) - sum_{j<d} phi_j``, so
     ``y - v_empty - z_d (v_full - v_empty) ~ sum_{j<d} (z_j - z_d) phi_j``.
     """
     z = masks.astype(float)
+    target = y - v_empty - z[:, -1] * (v_full - v_empty)
+    return z[:, :-1] - z[:, -1:], target
+
+
+def _solve_normal_equations(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve ``gram @ beta = rhs`` (stacked), falling back to least squares if singular."""
+    try:
+        return np.linalg.solve(gram, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.stack([np.linalg.lstsq(g, r, rcond=None)[0]
+                         for g, r in zip(gram.reshape(-1, *gram.shape[-2:]),
+                                         rhs.reshape(-1, rhs.shape[-1]), strict=True)]
+                        ).reshape(rhs.shape)
+
+
+def _constrained_wls(masks: np.ndarray, y: np.ndarray, weights: np.ndarray,
+                     v_empty: float, v_full: float) -> np.ndarray:
+    """Weighted least squares ``y ~ v_empty + masks @ phi`` with ``sum(phi) = v_full - v_empty``.
+
+    Efficiency is enforced exactly by eliminating the last coefficient
+    (:func:`_reduced_problem`); the remaining ``d - 1`` coefficients solve the
+    weighted normal equations ``X^T W X beta = X^T W t``. ``weights`` may be a
+    stack ``(r, m)`` of weight vectors (bootstrap replicates): then ``(r, d)`` comes back.
+    """
     gap = v_full - v_empty
-    if z.shape[1] == 1:
-        return np.array([gap])
-    target = y - v_empty - z[:, -1] * gap
-    design = z[:, :-1] - z[:, -1:]
-    sw = np.sqrt(weights)
-    coef, *_ = np.linalg.lstsq(design * sw[:, None], target * sw, rcond=None)
-    return np.append(coef, gap - coef.sum())
+    w = np.asarray(weights, dtype=float)
+    if masks.shape[1] == 1:
+        return np.full(w.shape[:-1] + (1,), gap)
+    design, target = _reduced_problem(masks, y, v_empty, v_full)
+    weighted = w[..., :, None] * design  # rows of X scaled by their weights
+    gram = np.swapaxes(weighted, -1, -2) @ design
+    rhs = (w * target) @ design
+    coef = _solve_normal_equations(gram, rhs)
+    return np.concatenate([coef, gap - coef.sum(axis=-1, keepdims=True)], axis=-1)
 
 
 def kernel_shap_game(
@@ -638,13 +663,13 @@ def kernel_shap_game(
     if n_draws > 1:
         n_enum = plan.num_enumerated
         n_sampled = plan.masks.shape[0] - n_enum
-        boots = np.empty((num_bootstrap, d))
+        picks = plan.draws[rng.integers(0, n_draws, size=(num_bootstrap, n_draws))]
+        picks = picks.reshape(num_bootstrap, -1)
+        boot_w = np.tile(plan.weights, (num_bootstrap, 1))
         for b in range(num_bootstrap):
-            pick = plan.draws[rng.integers(0, n_draws, size=n_draws)].ravel()
-            counts = np.bincount(pick[pick >= 0], minlength=n_sampled).astype(float)
-            w = plan.weights.copy()
-            w[n_enum:] = counts * (plan.weight_left / counts.sum())
-            boots[b] = _constrained_wls(plan.masks, y, w, v_empty, v_full)
+            counts = np.bincount(picks[b][picks[b] >= 0], minlength=n_sampled).astype(float)
+            boot_w[b, n_enum:] = counts * (plan.weight_left / counts.sum())
+        boots = _constrained_wls(plan.masks, y, boot_w, v_empty, v_full)
         stderr = boots.std(axis=0, ddof=1)
     return ShapleyResult(
         values=values,
