@@ -105,6 +105,27 @@ from lime_core.zoo.books import (
     train_books_logreg,
     train_books_tree,
 )
+from lime_core.zoo.images import (
+    AnalyticalModel,
+    ImageDataset,
+    ImageModel,
+    imagenet_status,
+    linear_image_model,
+    load_digits,
+    load_digits_cnn,
+    load_husky_wolf,
+    load_husky_wolf_cnn,
+    load_imagenet_classifier,
+    load_photo,
+    load_scenes,
+    load_scenes_cnn,
+    shape_detector_model,
+    small_cnn,
+    train_cnn,
+    train_digits_cnn,
+    train_husky_wolf_cnn,
+    train_scenes_cnn,
+)
 from lime_core.zoo.newsgroups import NewsgroupsDataset, load_newsgroups, train_newsgroups_forest
 from lime_core.zoo.tabular import (
     TabularDataset,
@@ -130,6 +151,11 @@ except ImportError:  # lime_core.shapley not there yet
     pass
 
 __all__ = [
+    "AnalyticalModel", "ImageDataset", "ImageModel", "imagenet_status", "linear_image_model",
+    "load_digits", "load_digits_cnn", "load_husky_wolf", "load_husky_wolf_cnn",
+    "load_imagenet_classifier", "load_photo", "load_scenes", "load_scenes_cnn",
+    "shape_detector_model", "small_cnn", "train_cnn", "train_digits_cnn",
+    "train_husky_wolf_cnn", "train_scenes_cnn",
     "BooksDataset", "NewsgroupsDataset", "SparseTextModel", "TabularDataset", "TextDataset",
     "TextModel", "a_or_b", "a_or_b_model", "greedy_removal_explainer", "load_books",
     "load_breast_cancer", "load_flu", "load_newsgroups", "load_sentiment", "load_sentiment_rnn",
