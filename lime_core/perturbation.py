@@ -71,8 +71,10 @@ def perturb_image_batches(image, segments, Z, fudged, batch_size: int = 64) -> I
         # one segment id per (pixel, channel): the lookup then has the image's shape and
         # np.where needs no broadcasting over channels (several times faster)
         segments = np.repeat(segments[..., None], image.shape[2], axis=2)
+    flat_segments = segments.ravel()
     for start in range(0, Z.shape[0], batch_size):
-        keep = Z[start : start + batch_size][:, segments]
+        Z_b = Z[start : start + batch_size]
+        keep = Z_b[:, flat_segments].reshape((len(Z_b),) + image.shape)
         yield np.where(keep, image, fudged)
 
 
@@ -141,6 +143,38 @@ def perturb_text(domain: TextDomain, Z) -> list[str]:
 SAMPLINGS = ("quartile", "gaussian")
 
 
+def truncated_normal(rng: np.random.Generator, lo, hi, mu, sd, index=None) -> np.ndarray:
+    """Draw ``x ~ N(mu, sd^2)`` conditioned on ``lo <= x <= hi``.
+
+    Inverse-CDF sampling: with ``a = (lo - mu) / sd``, ``b = (hi - mu) / sd`` and
+    ``u ~ U(0, 1)``, ``x = mu + sd * Phi^{-1}(Phi(a) + u (Phi(b) - Phi(a)))``. Intervals
+    in the upper tail are mirrored to the lower tail, where ``Phi`` keeps its precision.
+
+    ``lo, hi, mu, sd`` are arrays of the same shape. Without ``index`` one value is drawn
+    per entry; with an int array ``index``, one value is drawn per entry of ``index``
+    from the interval ``index`` points to (``Phi`` is then evaluated once per interval).
+    """
+    from scipy.special import ndtr, ndtri
+
+    lo, hi, mu, sd = (np.asarray(v, dtype=float) for v in (lo, hi, mu, sd))
+    a, b = (lo - mu) / sd, (hi - mu) / sd
+    flip = a > 0
+    a, b = np.where(flip, -b, a), np.where(flip, -a, b)
+    cdf_a, cdf_b = ndtr(a), ndtr(b)
+    if index is not None:
+        a, b, flip, cdf_a, cdf_b, mu, sd = (v[index] for v in (a, b, flip, cdf_a, cdf_b, mu, sd))
+    z = ndtri(cdf_a + rng.random(np.shape(a)) * (cdf_b - cdf_a))
+    z = np.clip(z, a, b)
+    return mu + sd * np.where(flip, -z, z)
+
+
+def draw_categories(rng: np.random.Generator, values: np.ndarray, freqs: np.ndarray, n: int) -> np.ndarray:
+    """``n`` draws from ``values`` with probabilities ``freqs`` (inverse CDF of a categorical)."""
+    cumulative = np.cumsum(freqs)
+    index = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
+    return values[np.minimum(index, len(values) - 1)]
+
+
 @dataclass
 class TabularSampler:
     """What tabular LIME learns from the training data.
@@ -148,7 +182,9 @@ class TabularSampler:
     ``sampling="quartile"`` (lime's default): each continuous feature is cut at its
     training quartiles; a sample draws a bin per feature from the training bin
     frequencies, then a value inside the bin from a normal with that bin's mean and
-    standard deviation truncated to the bin (as lime does). The interpretable
+    standard deviation truncated to the bin (as lime does; drawn here by inverse CDF,
+    :func:`truncated_normal`, not with ``scipy.stats.truncnorm``, so the numbers differ
+    from lime's while the distribution is the same). The interpretable
     feature is ``1[bin of sample == bin of instance]``.
 
     ``sampling="gaussian"``: ``x' ~ N(x, diag(std^2))`` with the training standard
@@ -188,23 +224,32 @@ class TabularSampler:
             categorical[check_int(j, "categorical_features", minimum=0, maximum=p - 1)] = True
         std = X.std(axis=0)
         std[std == 0] = 1.0
+        all_quartiles = np.percentile(X, [25, 50, 75], axis=0)
         fields = {k: [] for k in ("quartiles", "values", "freqs", "bin_mean", "bin_std", "bin_min", "bin_max")}
         for j in range(p):
             col = X[:, j]
             if categorical[j]:
                 qts, codes = np.array([]), col
             else:
-                qts = np.unique(np.percentile(col, [25, 50, 75]))
+                qts = np.unique(all_quartiles[:, j])
                 codes = np.searchsorted(qts, col)
             values, counts = np.unique(codes, return_counts=True)
             fields["quartiles"].append(qts)
             fields["values"].append(values)
             fields["freqs"].append(counts / counts.sum())
+            if categorical[j]:
+                for key in ("bin_mean", "bin_std", "bin_min", "bin_max"):
+                    fields[key].append(np.array([]))
+                continue
+            # per-bin mean and standard deviation (0 for empty bins, + 1e-11 as lime)
             n_bins = len(qts) + 1
-            means = np.array([col[codes == b].mean() if np.any(codes == b) else 0.0 for b in range(n_bins)])
-            stds = np.array([col[codes == b].std() if np.any(codes == b) else 0.0 for b in range(n_bins)])
-            fields["bin_mean"].append(means)
-            fields["bin_std"].append(stds + 1e-11)
+            size = np.bincount(codes, minlength=n_bins)
+            total = np.bincount(codes, weights=col, minlength=n_bins)
+            squares = np.bincount(codes, weights=col**2, minlength=n_bins)
+            mean = np.divide(total, size, out=np.zeros(n_bins), where=size > 0)
+            var = np.divide(squares, size, out=np.zeros(n_bins), where=size > 0) - mean**2
+            fields["bin_mean"].append(mean)
+            fields["bin_std"].append(np.sqrt(np.clip(var, 0, None)) + 1e-11)
             fields["bin_min"].append(np.concatenate([[col.min()], qts]))
             fields["bin_max"].append(np.concatenate([qts, [col.max()]]))
         return cls(feature_names, categorical, sampling, X.mean(axis=0), std, **fields)
@@ -246,8 +291,6 @@ class TabularSampler:
         Z : (n, p) interpretable representation (row 0: all ones for binary features)
         X : (n, p) model inputs
         """
-        from scipy.stats import truncnorm
-
         p = len(self.feature_names)
         n = num_samples
         X = np.empty((n, p))
@@ -259,20 +302,16 @@ class TabularSampler:
         for j in range(p):
             if self.sampling == "gaussian" and not self.categorical[j]:
                 continue
-            drawn = rng.choice(self.values[j], size=n, p=self.freqs[j])
+            drawn = draw_categories(rng, self.values[j], self.freqs[j], n)
             Z[:, j] = drawn == row_bins[j]
             if self.categorical[j]:
                 X[:, j] = drawn
                 continue
             b = drawn.astype(int)
-            lo, hi = self.bin_min[j][b], self.bin_max[j][b]
-            mu, sd = self.bin_mean[j][b], self.bin_std[j][b]
-            a_z, b_z = (lo - mu) / sd, (hi - mu) / sd
-            values = lo.copy()  # empty-width bins: the bin's single value
-            wide = a_z < b_z
-            if np.any(wide):
-                values[wide] = truncnorm.rvs(a_z[wide], b_z[wide], loc=mu[wide], scale=sd[wide], random_state=rng)
-            X[:, j] = values
+            lo, hi = self.bin_min[j], self.bin_max[j]
+            values = truncated_normal(rng, lo, hi, self.bin_mean[j], self.bin_std[j], index=b)
+            # bins of zero width (a repeated quartile value) hold that single value
+            X[:, j] = np.where(lo[b] < hi[b], values, lo[b])
         X[0] = row
         Z[0] = (row - self.mean) / self.std if self.sampling == "gaussian" else 1.0
         if self.sampling == "gaussian":

@@ -107,3 +107,18 @@ def test_bad_input(table, kwargs, error, words):
     args.update(kwargs)
     with pytest.raises(error, match=words):
         explain_tabular(args.pop("row"), args.pop("classifier_fn"), args.pop("training_data"), **args)
+
+
+@pytest.mark.parametrize("lo, hi", [(-1.0, 0.5), (0.2, 3.0), (5.0, 6.0), (-9.0, -7.5), (-np.inf, 0.0)])
+def test_truncated_normal_matches_scipy_moments(lo, hi):
+    from scipy.stats import truncnorm
+
+    from lime_core.perturbation import truncated_normal
+
+    mu, sd, n = 0.3, 1.2, 40000
+    a, b = (lo - mu) / sd, (hi - mu) / sd
+    x = truncated_normal(np.random.default_rng(0), np.full(n, lo), np.full(n, hi), np.full(n, mu), np.full(n, sd))
+    assert np.all((x >= lo) & (x <= hi))
+    mean, var = truncnorm.stats(a, b, loc=mu, scale=sd, moments="mv")
+    assert x.mean() == pytest.approx(float(mean), abs=4 * np.sqrt(var / n))
+    assert x.var() == pytest.approx(float(var), rel=0.05)

@@ -1,0 +1,208 @@
+"""lime_core's LIME against lime 0.2.0.1, side by side, same inputs and classifiers.
+
+(a) image, 224x224 photo, quickshift superpixels, N=1000, near-free classifier:
+    lime_core should be at least 5x faster;
+(b) image with a small torch CNN: lime_core within 1.15x of the floor, the CNN alone
+    on the N prebuilt perturbed images (best of batch sizes 16, 64, 256);
+(c) text, 5000 samples, tf-idf + logistic regression: at least 2x faster;
+(d) tabular, breast cancer, 100-tree random forest, 5000 samples: at least 2x faster.
+
+Run with ``python -m benchmarks lime``; record the printed numbers in RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from lime_core.lime_image import explain_image
+from lime_core.lime_tabular import explain_tabular
+from lime_core.lime_text import explain_text
+from lime_core.perturbation import perturb_image_batches, replacement_image
+from lime_core.sampling import sample_masks
+from lime_core.segmentation import segment
+
+N_IMAGE = 1000
+REPEATS = 3
+
+
+def best_time(fn, repeats: int = REPEATS) -> float:
+    """Best wall time of ``repeats`` runs (seconds)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def photo() -> np.ndarray:
+    """skimage's chelsea, centre-cropped to 224 x 224 (bundled with scikit-image, offline)."""
+    from skimage import data
+
+    img = data.chelsea()
+    top, left = (img.shape[0] - 224) // 2, (img.shape[1] - 224) // 2
+    return np.ascontiguousarray(img[top : top + 224, left : left + 224])
+
+
+def near_free(batch: np.ndarray) -> np.ndarray:
+    """A classifier that costs almost nothing: a coarse brightness read-out."""
+    s = batch[:, ::32, ::32].reshape(len(batch), -1).mean(axis=1) / 255.0
+    return np.column_stack([s, 1.0 - s])
+
+
+def small_cnn():
+    """A few conv layers, random weights (the cost is what matters), eval mode."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(3, 16, 5, stride=2), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, stride=2), nn.ReLU(),
+        nn.Conv2d(32, 32, 3, stride=2), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
+    ).eval()
+
+    def classifier(batch: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            x = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float() / 255.0
+            return torch.softmax(net(x), dim=1).numpy()
+
+    return classifier
+
+
+def bench_image() -> dict[str, float]:
+    from lime.lime_image import LimeImageExplainer
+
+    image = photo()
+    segments = segment(image, "quickshift")
+
+    def run_lime(fn, batch_size=10):
+        explainer = LimeImageExplainer(random_state=0)
+        explainer.explain_instance(
+            image, fn, top_labels=1, num_features=10, num_samples=N_IMAGE, batch_size=batch_size,
+            segmentation_fn=lambda _: segments,
+        )
+
+    def run_ours(fn, batch_size=64):
+        explain_image(image, fn, segments=segments, num_samples=N_IMAGE, num_features=10,
+                      batch_size=batch_size, random_state=0)
+
+    out = {"superpixels": int(segments.max()) + 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import tqdm  # lime prints a progress bar; silence it
+
+        tqdm_init = tqdm.tqdm.__init__
+
+        def quiet(self, *a, **k):
+            k["disable"] = True
+            tqdm_init(self, *a, **k)
+
+        tqdm.tqdm.__init__ = quiet
+        try:
+            out["a_lime"] = best_time(lambda: run_lime(near_free))
+            out["a_ours"] = best_time(lambda: run_ours(near_free))
+            cnn = small_cnn()
+            cnn(image[None])  # warm up torch
+            Z = sample_masks(out["superpixels"], N_IMAGE, 0)
+            fudged = replacement_image(image, segments, "mean")
+            prebuilt = np.concatenate(list(perturb_image_batches(image, segments, Z, fudged, 256)))
+            floors = {}
+            for bs in (16, 64, 256):
+                floors[bs] = best_time(lambda bs=bs: [cnn(prebuilt[s : s + bs]) for s in range(0, N_IMAGE, bs)])
+            out["b_floor"] = min(floors.values())
+            out["b_floor_batch"] = min(floors, key=floors.get)
+            out["b_ours"] = min(best_time(lambda bs=bs: run_ours(cnn, bs)) for bs in (64,))
+            out["b_lime"] = best_time(lambda: run_lime(cnn), repeats=1)
+        finally:
+            tqdm.tqdm.__init__ = tqdm_init
+    return out
+
+
+WORDS_POS = ["great", "wonderful", "loved", "brilliant", "moving", "superb", "fun"]
+WORDS_NEG = ["boring", "awful", "hated", "dull", "weak", "poor", "mess"]
+WORDS_NEUTRAL = ["the", "film", "plot", "actors", "story", "was", "and", "a", "scene", "ending", "music", "it"]
+
+
+def text_data(seed: int = 0):
+    """A small synthetic review corpus (offline) and a tf-idf + logistic regression model."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(seed)
+    docs, labels = [], []
+    for _ in range(600):
+        y = int(rng.integers(0, 2))
+        sentiment = WORDS_POS if y else WORDS_NEG
+        words = list(rng.choice(WORDS_NEUTRAL, 12)) + list(rng.choice(sentiment, 3))
+        rng.shuffle(words)
+        docs.append(" ".join(words))
+        labels.append(y)
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(docs, labels)
+    text = ("the film was great and the actors were superb , but the plot was a mess and "
+            "the ending dull ; still the music was wonderful and it was fun overall")
+    return model, text
+
+
+def bench_text() -> dict[str, float]:
+    from lime.lime_text import LimeTextExplainer
+
+    model, text = text_data()
+    return {
+        "c_lime": best_time(lambda: LimeTextExplainer(random_state=0).explain_instance(
+            text, model.predict_proba, num_features=10, num_samples=5000)),
+        "c_ours": best_time(lambda: explain_text(
+            text, model.predict_proba, num_features=10, num_samples=5000, random_state=0)),
+        "c_classifier": best_time(lambda: model.predict_proba([text] * 5000)),
+    }
+
+
+def bench_tabular() -> dict[str, float]:
+    from lime.lime_tabular import LimeTabularExplainer
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import RandomForestClassifier
+
+    data = load_breast_cancer()
+    X = data.data
+    forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(X, data.target)
+    names = list(data.feature_names)
+
+    def run_lime():
+        explainer = LimeTabularExplainer(X, feature_names=names, random_state=0)
+        explainer.explain_instance(X[0], forest.predict_proba, num_features=10, num_samples=5000)
+
+    return {
+        "d_lime": best_time(run_lime),
+        "d_ours": best_time(lambda: explain_tabular(
+            X[0], forest.predict_proba, X, feature_names=names, num_features=10, num_samples=5000,
+            random_state=0)),
+        "d_classifier": best_time(lambda: forest.predict_proba(X[np.arange(5000) % len(X)])),
+    }
+
+
+def main() -> dict[str, float]:
+    r = {}
+    r.update(bench_image())
+    print(f"(a) image, near-free classifier, N={N_IMAGE}, {r['superpixels']} superpixels: "
+          f"lime {r['a_lime']:.3f} s, lime_core {r['a_ours']:.3f} s, "
+          f"speed-up {r['a_lime'] / r['a_ours']:.1f}x (goal >= 5x)")
+    print(f"(b) image, small CNN: floor {r['b_floor']:.3f} s (batch {r['b_floor_batch']}), "
+          f"lime_core {r['b_ours']:.3f} s, ratio {r['b_ours'] / r['b_floor']:.3f} (goal <= 1.15); "
+          f"lime {r['b_lime']:.3f} s")
+    r.update(bench_text())
+    print(f"(c) text, 5000 samples: lime {r['c_lime']:.3f} s, lime_core {r['c_ours']:.3f} s, "
+          f"speed-up {r['c_lime'] / r['c_ours']:.1f}x (goal >= 2x); classifier alone {r['c_classifier']:.3f} s")
+    r.update(bench_tabular())
+    print(f"(d) tabular, breast cancer, forest, 5000 samples: lime {r['d_lime']:.3f} s, "
+          f"lime_core {r['d_ours']:.3f} s, speed-up {r['d_lime'] / r['d_ours']:.1f}x (goal >= 2x); "
+          f"classifier alone {r['d_classifier']:.3f} s")
+    return r
+
+
+if __name__ == "__main__":
+    main()
