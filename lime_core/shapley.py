@@ -589,6 +589,8 @@ def _constrained_wls(masks: np.ndarray, y: np.ndarray, weights: np.ndarray,
     (:func:`_reduced_problem`); the remaining ``d - 1`` coefficients solve the
     weighted normal equations ``X^T W X beta = X^T W t``. ``weights`` may be a
     stack ``(r, m)`` of weight vectors (bootstrap replicates): then ``(r, d)`` comes back.
+    When the budget is too small to determine every coefficient, the solution
+    closest to the equal split ``(v_full - v_empty) / d`` is returned.
     """
     gap = v_full - v_empty
     w = np.asarray(weights, dtype=float)
@@ -598,7 +600,10 @@ def _constrained_wls(masks: np.ndarray, y: np.ndarray, weights: np.ndarray,
     weighted = w[..., :, None] * design  # rows of X scaled by their weights
     gram = np.swapaxes(weighted, -1, -2) @ design
     rhs = (w * target) @ design
-    coef = _solve_normal_equations(gram, rhs)
+    # solve for the deviation from the equal split gap / d: identical when the system is
+    # regular; with fewer coalitions than features the smallest deviation is returned
+    equal = np.full(design.shape[1], gap / masks.shape[1])
+    coef = equal + _solve_normal_equations(gram, rhs - gram @ equal)
     return np.concatenate([coef, gap - coef.sum(axis=-1, keepdims=True)], axis=-1)
 
 

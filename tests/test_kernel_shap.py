@@ -161,3 +161,11 @@ def test_bad_input_is_rejected(problem):
         S.kernel_shap(f, x, bg, num_bootstrap=1)
     with pytest.raises(ValueError, match="^d must be >= 1"):
         S.kernel_shap_game(lambda m: m.sum(1), 0)
+
+
+def test_tiny_budget_falls_back_to_the_equal_split_for_a_symmetric_game():
+    # 2 coalitions cannot determine 20 values: the solution closest to an equal split
+    # is returned, which for v(S) = 2 |S| is the exact answer
+    res = S.kernel_shap_game(lambda m: 2.0 * m.sum(axis=1), 20, num_samples=2, random_state=0)
+    np.testing.assert_allclose(res.values, 2.0)
+    assert res.num_evaluations == 4
