@@ -60,14 +60,16 @@ SEGMENTATION_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def _default_image_and_model():
-    """A husky/wolf test image from the zoo and the zoo's CNN."""
-    from lime_core import zoo
+def _default_image_and_model(with_module: bool = False):
+    """A husky/wolf test image of the zoo, the zoo's CNN and its class names."""
+    from lime_core.zoo.images import load_husky_wolf, load_husky_wolf_cnn
 
-    data = zoo.load_husky_wolf(split="test", n=4, size=64, random_state=0)
-    model = zoo.load_husky_wolf_cnn()
-    names = getattr(data, "class_names", None)
-    return np.asarray(data.images[0], dtype=float), model.predict_proba, names
+    data = load_husky_wolf(split="test", n=4, size=64, random_state=0)
+    model = load_husky_wolf_cnn()
+    image = np.asarray(data.images[0], dtype=float)
+    if with_module:
+        return image, model.predict_proba, list(model.class_names), model.module
+    return image, model.predict_proba, list(model.class_names)
 
 
 def _replacement(image: np.ndarray, segments: np.ndarray, replacement: str) -> np.ndarray:
