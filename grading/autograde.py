@@ -303,6 +303,7 @@ def _generate(assignment: str, source_root: Path, private: Path) -> tuple[Path, 
 
     src = private / "source"
     (src / assignment).mkdir(parents=True)
+    private.chmod(0o700)
     shutil.copy2(Path(source_root) / assignment / f"{assignment}.ipynb", src / assignment)
     db = private / "gradebook.db"
     out = generate_assignment(assignment, src, private / "release", db)
@@ -413,45 +414,77 @@ def _worker_reason(log_text: str, student: str) -> str:
     return ""
 
 
-def _grade_assignment(assignment: str, items: list[_Pending], source_root: Path,
-                      timeout: int, jobs: int) -> None:
+def _chunk_count(n_items: int, n_assignments: int, jobs: int) -> int:
+    """How many autograde processes share one assignment's submissions.
+
+    Each process costs a few seconds to start, so a handful of notebooks go to
+    one process; with a single assignment the submissions are split over all
+    ``jobs`` processes.
+    """
+    if n_assignments == 1:
+        return max(1, min(jobs, n_items))
+    return max(1, min(jobs, n_items // 4))
+
+
+def _prepare_assignment(assignment: str, items: list[_Pending], source_root: Path,
+                        private: Path, n_chunks: int) -> list[tuple]:
+    """Generate ``assignment`` in ``private``, check locked cells, lay out the chunk courses.
+
+    Returns one ``(course, gradebook, assignment, chunk, manual_ids)`` per chunk.
+    """
     import nbformat
 
+    db, release, source = _generate(assignment, source_root, private / assignment)
+    # the source and release copies are not needed any more: remove them so no
+    # file with hidden tests stays next to the courses the students' code runs in
+    shutil.rmtree(private / assignment / "source")
+    shutil.rmtree(private / assignment / "release")
+    manual_ids = {
+        c.metadata["nbgrader"]["grade_id"]
+        for c in release.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        and c.metadata["nbgrader"].get("solution")
+    }
+    for item in items:
+        item.result.messages.extend(restore_locked_cells(item.nb, release, source))
+    tasks = []
+    for k in range(n_chunks):
+        chunk = items[k::n_chunks]
+        if not chunk:
+            continue
+        course = private / assignment / f"course{k}"
+        chunk_db = private / assignment / f"gradebook{k}.db"
+        shutil.copy2(db, chunk_db)
+        for item in chunk:
+            target = course / "submitted" / item.result.student / assignment
+            target.mkdir(parents=True)
+            nbformat.write(item.nb, target / f"{assignment}.ipynb")
+        tasks.append((course, chunk_db, assignment, chunk, manual_ids))
+    return tasks
+
+
+def _run_task(task: tuple, timeout: int) -> None:
+    course, chunk_db, assignment, chunk, manual_ids = task
+    log = course.parent / f"{course.name}.log"
+    _run_worker(course, chunk_db, assignment, timeout, log)
+    log_text = log.read_text(errors="replace")
+    _collect(course, chunk_db, assignment, {it.result.student: it for it in chunk},
+             timeout, log_text, manual_ids)
+
+
+def _grade_all(by_assignment: dict[str, list[_Pending]], source_root: Path,
+               timeout: int, jobs: int) -> None:
+    """Generate every assignment, then run all autograde processes, ``jobs`` at a time."""
     private = Path(tempfile.mkdtemp(prefix="limelab-grade-"))
     os.chmod(private, 0o700)
     try:
-        db, release, source = _generate(assignment, source_root, private)
-        # tell the source apart from the courses the students' code runs in
-        shutil.rmtree(private / "source")
-        shutil.rmtree(private / "release")
-        manual_ids = {
-            c.metadata["nbgrader"]["grade_id"]
-            for c in release.cells
-            if c.metadata.get("nbgrader", {}).get("grade")
-            and c.metadata["nbgrader"].get("solution")
-        }
-        for item in items:
-            item.result.messages.extend(restore_locked_cells(item.nb, release, source))
-        chunks = [items[k::jobs] for k in range(jobs)]
-        chunks = [c for c in chunks if c]
-
-        def run_chunk(k: int, chunk: list[_Pending]):
-            course = private / f"course{k}"
-            chunk_db = private / f"gradebook{k}.db"
-            shutil.copy2(db, chunk_db)
-            for item in chunk:
-                target = course / "submitted" / item.result.student / assignment
-                target.mkdir(parents=True)
-                nbformat.write(item.nb, target / f"{assignment}.ipynb")
-            log = private / f"course{k}.log"
-            _run_worker(course, chunk_db, assignment, timeout, log)
-            log_text = log.read_text(errors="replace")
-            _collect(course, chunk_db, assignment,
-                     {it.result.student: it for it in chunk}, timeout, log_text, manual_ids)
-
-        with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-            for f in [pool.submit(run_chunk, k, c) for k, c in enumerate(chunks)]:
-                f.result()
+        tasks = []
+        for name, items in by_assignment.items():
+            n_chunks = _chunk_count(len(items), len(by_assignment), jobs)
+            tasks.extend(_prepare_assignment(name, items, source_root, private, n_chunks))
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(tasks)))) as pool:
+            for future in [pool.submit(_run_task, t, timeout) for t in tasks]:
+                future.result()
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
@@ -529,6 +562,6 @@ def grade_submissions(
             )
         by_assignment.setdefault(name, []).append(_Pending(res, nb))
 
-    for name, items in by_assignment.items():
-        _grade_assignment(name, items, source_root, timeout, min(jobs, len(items)))
+    if by_assignment:
+        _grade_all(by_assignment, source_root, timeout, jobs)
     return results

@@ -48,11 +48,15 @@ def lime_core_references(
         return []
     seen.add(id(fn))
     found: list[str] = []
-    glob = getattr(fn, "__globals__", {})
+    glob = dict(getattr(fn, "__globals__", {}))
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=False):
+        with contextlib.suppress(ValueError):  # an empty cell
+            glob[name] = cell.cell_contents
     for code in _code_objects(fn.__code__):
-        for name in code.co_names:
-            if name == "lime_core":
-                found.append("lime_core")
+        for name in code.co_names + code.co_freevars:
+            if name == "lime_core" or name.startswith("lime_core."):  # an import statement
+                if _is_forbidden_module_name(name, allowed):
+                    found.append(name)
                 continue
             obj = glob.get(name)
             if obj is None:
@@ -64,7 +68,7 @@ def lime_core_references(
             module = getattr(obj, "__module__", None) or ""
             if callable(obj) and _is_forbidden_module_name(module, allowed):
                 found.append(f"{module}.{getattr(obj, '__name__', name)}")
-            elif isinstance(obj, types.FunctionType) and module == fn.__module__:
+            elif isinstance(obj, types.FunctionType) and module in (fn.__module__, "__main__"):
                 found.extend(lime_core_references(obj, allowed, seen))
     return sorted(set(found))
 
