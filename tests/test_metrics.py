@@ -138,7 +138,7 @@ def test_recall_at_k_of_lime_on_a_sparse_linear_model():
     recalls = []
     for row in train[:10]:
         exp = explain_tabular(row, predict_proba, train, labels=[1], num_features=4,
-                              num_samples=2000, random_state=1)
+                              num_samples=5000, random_state=1)
         recalls.append(M.recall_at_k(exp.as_map()[1], gold))
     assert np.mean(recalls) >= 0.9, recalls
 
