@@ -488,11 +488,10 @@ def _choose_coalitions(d: int, budget: int, rng: np.random.Generator) -> _Coalit
     enum_weights: list[np.ndarray] = []
     left = budget
     h = 1
-    remaining_mass = masses.copy()
     while h <= d // 2:
         sizes = (h,) if h == d - h else (h, d - h)
         n_here = sum(math.comb(d, s) for s in sizes)
-        share = remaining_mass[h - 1] / remaining_mass[h - 1 :].sum()
+        share = masses[h - 1] / masses[h - 1 :].sum()  # this size's share of the mass left
         if left * share < n_here - 1e-8:
             break
         for s in sizes:
@@ -503,7 +502,7 @@ def _choose_coalitions(d: int, budget: int, rng: np.random.Generator) -> _Coalit
     first_sampled = h
     enum_masks = np.concatenate(enumerated) if enumerated else np.zeros((0, d), bool)
     enum_w = np.concatenate(enum_weights) if enum_weights else np.zeros(0)
-    # the enumerated weights use the same scale as the sampled ones: total kernel mass = total
+    # enumerated coalitions weigh pi(z) each; the sampled ones share the mass of the other sizes
     weight_left = float(masses[first_sampled - 1 :].sum()) if first_sampled <= d // 2 else 0.0
 
     sampled: dict[bytes, int] = {}
