@@ -292,10 +292,10 @@ class _Pending:
     nb: object
 
 
-def _generate(assignment: str, source_root: Path, private: Path) -> tuple[Path, object, object]:
-    """Generate the assignment in ``private``.
+def _generate(assignment: str, source_root: Path, private: Path, db: Path) -> tuple[object, object]:
+    """Generate the assignment in ``private``, recording it in the gradebook ``db``.
 
-    Returns the gradebook path, the released notebook and the source notebook.
+    Returns the released notebook and the source notebook.
     """
     import nbformat
 
@@ -305,9 +305,8 @@ def _generate(assignment: str, source_root: Path, private: Path) -> tuple[Path, 
     (src / assignment).mkdir(parents=True)
     private.chmod(0o700)
     shutil.copy2(Path(source_root) / assignment / f"{assignment}.ipynb", src / assignment)
-    db = private / "gradebook.db"
     out = generate_assignment(assignment, src, private / "release", db)
-    return db, nbformat.read(out, 4), nbformat.read(src / assignment / f"{assignment}.ipynb", 4)
+    return nbformat.read(out, 4), nbformat.read(src / assignment / f"{assignment}.ipynb", 4)
 
 
 def _run_worker(course: Path, db: Path, assignment: str, timeout: int, log: Path) -> int:
@@ -427,14 +426,16 @@ def _chunk_count(n_items: int, n_assignments: int, jobs: int) -> int:
 
 
 def _prepare_assignment(assignment: str, items: list[_Pending], source_root: Path,
-                        private: Path, n_chunks: int) -> list[tuple]:
-    """Generate ``assignment`` in ``private``, check locked cells, lay out the chunk courses.
+                        private: Path, db: Path, n_chunks: int) -> list[tuple]:
+    """Generate ``assignment`` into the gradebook ``db``, check locked cells, lay out
+    the chunk courses.
 
-    Returns one ``(course, gradebook, assignment, chunk, manual_ids)`` per chunk.
+    Returns one ``(course, gradebook, assignment, chunk, manual_ids)`` per chunk;
+    each chunk's gradebook is a copy of ``db`` made once every assignment is in it.
     """
     import nbformat
 
-    db, release, source = _generate(assignment, source_root, private / assignment)
+    release, source = _generate(assignment, source_root, private / assignment, db)
     # the source and release copies are not needed any more: remove them so no
     # file with hidden tests stays next to the courses the students' code runs in
     shutil.rmtree(private / assignment / "source")
@@ -454,7 +455,6 @@ def _prepare_assignment(assignment: str, items: list[_Pending], source_root: Pat
             continue
         course = private / assignment / f"course{k}"
         chunk_db = private / assignment / f"gradebook{k}.db"
-        shutil.copy2(db, chunk_db)
         for item in chunk:
             target = course / "submitted" / item.result.student / assignment
             target.mkdir(parents=True)
@@ -479,9 +479,12 @@ def _grade_all(by_assignment: dict[str, list[_Pending]], source_root: Path,
     os.chmod(private, 0o700)
     try:
         tasks = []
+        db = private / "gradebook.db"  # one gradebook for all assignments: one schema set-up
         for name, items in by_assignment.items():
             n_chunks = _chunk_count(len(items), len(by_assignment), jobs)
-            tasks.extend(_prepare_assignment(name, items, source_root, private, n_chunks))
+            tasks.extend(_prepare_assignment(name, items, source_root, private, db, n_chunks))
+        for task in tasks:
+            shutil.copy2(db, task[1])
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(tasks)))) as pool:
             for future in [pool.submit(_run_task, t, timeout) for t in tasks]:
                 future.result()
@@ -532,7 +535,7 @@ def grade_submissions(
 
     results: list[SubmissionResult] = []
     by_assignment: dict[str, list[_Pending]] = {}
-    used: set[str] = set()
+    used: set[tuple[str, str]] = set()
     for path in _expand(submissions):
         res = SubmissionResult(path=str(path), student=path.stem, assignment=None, status="error")
         results.append(res)
@@ -551,9 +554,9 @@ def grade_submissions(
         res.assignment = name
         student = student_name(path, name)
         base, k = student, 2
-        while student in used:
+        while (name, student) in used:
             student, k = f"{base}-{k}", k + 1
-        used.add(student)
+        used.add((name, student))
         res.student = student
         if path.stem != name:
             res.messages.append(
