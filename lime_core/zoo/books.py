@@ -248,3 +248,37 @@ def greedy_removal_explainer(text: str, predict_proba: Callable, num_features: i
         removed.add(candidates[best])
         current = float(probs[best])
     return result
+
+
+def word_presence_model(text: str, predict_proba: Callable,
+                        label: int = 1) -> tuple[list[str], Callable[[np.ndarray], np.ndarray]]:
+    """Turn a text model into a function of binary word-presence vectors.
+
+    ``g(z) = p(label | text with every occurrence of word j removed where z_j = 0)``
+    over the distinct words of ``text`` (split on whitespace, in order of first
+    appearance). ``g(1, ..., 1)`` is the model on the full text and ``g(0, ..., 0)`` on
+    the empty text, so Shapley-value methods can explain a text with the all-zeros
+    row as background: ``kernel_shap(g, ones(d), zeros((1, d)))``.
+
+    Returns
+    -------
+    words : list of str
+    g : callable
+        ``(n, d)`` 0/1 array -> ``(n,)`` probabilities.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    check_callable(predict_proba, "predict_proba")
+    label = check_int(label, "label", minimum=0)
+    tokens = text.split()
+    words = list(dict.fromkeys(tokens))
+    index = {w: j for j, w in enumerate(words)}
+    column = np.array([index[t] for t in tokens], dtype=np.int64)
+
+    def g(Z: np.ndarray) -> np.ndarray:
+        keep = np.asarray(Z)[:, column] > 0
+        texts = [" ".join(t for t, k in zip(tokens, row, strict=True) if k) for row in keep]
+        out = check_model_output(predict_proba(texts), len(texts), "predict_proba")
+        return out[:, label]
+
+    return words, g
