@@ -682,7 +682,8 @@ def _deeplift_layers(model: Any) -> list:
     import torch.nn as nn
 
     supported = (nn.Linear, nn.Conv2d, nn.ReLU, nn.Sigmoid, nn.Tanh, nn.MaxPool2d,
-                 nn.AvgPool2d, nn.Flatten, nn.Identity, nn.Dropout)
+                 nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.BatchNorm1d, nn.BatchNorm2d,
+                 nn.Flatten, nn.Identity, nn.Dropout)
     if not isinstance(model, nn.Sequential):
         raise TypeError(
             "model must be a torch.nn.Sequential of Linear, Conv2d, ReLU, Sigmoid, Tanh, "
@@ -692,12 +693,18 @@ def _deeplift_layers(model: Any) -> list:
     for layer in model:
         if isinstance(layer, nn.Sequential):
             layers.extend(_deeplift_layers(layer))
+        elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)) and layer.training:
+            raise ValueError(
+                "model must be in eval() mode for deeplift: a BatchNorm layer in training "
+                "mode mixes the rows of a batch"
+            )
         elif isinstance(layer, supported):
             layers.append(layer)
         else:
             raise TypeError(
                 "model must contain only Linear, Conv2d, ReLU, Sigmoid, Tanh, MaxPool2d, "
-                "AvgPool2d, Flatten, Identity and Dropout layers for deeplift, "
+                "AvgPool2d, AdaptiveAvgPool2d, BatchNorm (eval), Flatten, Identity and "
+                "Dropout layers for deeplift, "
                 f"got a {type(layer).__name__} layer"
             )
     return layers
@@ -742,7 +749,8 @@ def deeplift(
     Every neuron's change from the baseline, ``Delta y = y(x) - y(x')``, is split
     over its inputs with multipliers ``m = Delta y / Delta h``:
 
-    * Linear, Conv2d, AvgPool2d, Flatten: the weights (their ordinary gradient).
+    * Linear, Conv2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm in eval mode, Flatten:
+      affine maps, whose ordinary gradient already is ``Delta y / Delta h``.
     * ReLU, Sigmoid, Tanh (rescale rule): ``m = (g(h) - g(h')) / (h - h')``, or
       the gradient ``g'(h)`` when ``|h - h'| < eps``.
     * MaxPool2d (our choice, the same as captum's): each window's ``Delta y`` is
@@ -759,8 +767,9 @@ def deeplift(
     Parameters
     ----------
     model : torch.nn.Sequential
-        Made of Linear, Conv2d, ReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d, Flatten
-        (Identity and Dropout pass through; use ``eval()`` mode).
+        Made of Linear, Conv2d, ReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d,
+        AdaptiveAvgPool2d, BatchNorm1d/2d, Flatten (Identity and Dropout pass
+        through); in ``eval()`` mode.
     inputs, target, batch_size
         As in :func:`saliency`.
     baseline : None, float, or array/tensor of the shape of one row or of ``inputs``

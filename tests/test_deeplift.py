@@ -184,3 +184,24 @@ def test_in_place_relu_gives_the_same_attributions():
     x, x0 = randn(3, 6, seed=22), randn(3, 6, seed=23)
     torch.testing.assert_close(G.deeplift(in_place, x, target=1, baseline=x0),
                                G.deeplift(net, x, target=1, baseline=x0))
+
+
+def test_batchnorm_and_adaptive_pooling_in_eval_mode_match_captum():
+    from captum.attr import DeepLift
+
+    torch.manual_seed(24)
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 3),
+    ).double()
+    with torch.no_grad():  # non-trivial running statistics
+        net[1].running_mean.uniform_(-0.5, 0.5)
+        net[1].running_var.uniform_(0.5, 2.0)
+    net.eval()
+    x, x0 = randn(2, 3, 6, 6, seed=25), randn(2, 3, 6, 6, seed=26)
+    ours = G.deeplift(net, x, target=1, baseline=x0)
+    ref = DeepLift(net).attribute(x.clone(), x0, target=1)
+    torch.testing.assert_close(ours, ref.detach(), rtol=1e-8, atol=1e-10)
+    net.train()
+    with pytest.raises(ValueError, match="^model must be in eval"):
+        G.deeplift(net, x, target=1, baseline=x0)
