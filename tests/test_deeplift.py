@@ -146,6 +146,7 @@ def test_deep_shap_adds_up_to_the_change_from_the_background_mean():
     torch.testing.assert_close(phi.sum(dim=1), change)
 
 
+@pytest.mark.slow  # importing shap takes a few seconds
 def test_deep_shap_equals_shap_deep_explainer():
     shap = pytest.importorskip("shap")
     net = mlp(seed=18).float()
