@@ -251,7 +251,25 @@ class Explanation:
             f"model output {self.predictions[0, label]:.3f}; {self.Z.shape[0]} samples, "
             f"{self.model_calls} model calls"
         )
-        return f"<div>{head}<br/>{svg}</div>"
+        return f"<div>{head}<br/>{svg}{self._text_html(label)}</div>"
+
+    def _text_html(self, label: int) -> str:
+        """Text mode: the text with every word tinted by its weight (green +, red -)."""
+        domain = self.extra.get("domain")
+        if self.mode != "text" or domain is None:
+            return ""
+        coef = self.fits[label].coef
+        scale = max(float(np.max(np.abs(coef))), 1e-12)
+        spans = []
+        for piece, j in zip(domain.pieces, domain.piece_feature, strict=True):
+            text = html.escape(str(piece))
+            if j < 0 or coef[j] == 0:
+                spans.append(text)
+                continue
+            strength = abs(coef[j]) / scale
+            rgb = "44,160,44" if coef[j] > 0 else "214,39,40"
+            spans.append(f'<span style="background: rgba({rgb},{0.15 + 0.6 * strength:.2f})">{text}</span>')
+        return '<p style="line-height: 1.8">' + "".join(spans) + "</p>"
 
 
 def explain_from_samples(

@@ -57,6 +57,11 @@ def test_explanation_finds_the_words_the_model_uses():
     weights = dict(exp.as_list())
     assert weights["great"] > 0 > weights["not"]
     assert exp.model_calls == 1
+    page = exp._repr_html_()
+    # every occurrence of the 3 selected words is tinted: "great" twice, "not", a third word
+    assert "<script" not in page.lower()
+    assert page.count("<span") == 4
+    assert '<span style="background: rgba(44,160,44' in page and "rgba(214,39,40" in page
 
 
 def test_same_seed_bit_identical():
