@@ -139,7 +139,8 @@ class AnimatedWidget(ipywidgets.VBox):
     dpi : int
         Dots per inch of the rendered image.
     image_format : {"png", "jpeg"}
-        Encoding of the frames sent to the browser (JPEG is smaller and faster).
+        Encoding of the frames sent to the browser. JPEG (default) encodes a frame
+        about 10x faster than PNG here; the static fallback is always PNG.
     debounce : float
         Seconds between two updates of a continuous slider (0: every move is applied
         at once, which tests use).
@@ -154,7 +155,7 @@ class AnimatedWidget(ipywidgets.VBox):
         *,
         figsize: tuple[float, float] | None = None,
         dpi: int = 80,
-        image_format: str = "png",
+        image_format: str = "jpeg",
         debounce: float = 0.15,
         interval: int = 150,
     ) -> None:
@@ -179,6 +180,7 @@ class AnimatedWidget(ipywidgets.VBox):
         self._layout_frozen = False
         self.frame = 0
         self.renders = 0
+        self.background_draws = 0
 
     # ------------------------------------------------------------------ layout
     def _layout(self, controls: Sequence[ipywidgets.Widget]) -> None:
@@ -307,6 +309,12 @@ class AnimatedWidget(ipywidgets.VBox):
             artist.set_animated(True)
             self._animated.append(artist)
 
+    def _set_static_text(self, artist: Any, text: str) -> None:
+        """Change a non-animated text; the background is redrawn only if it really changed."""
+        if artist.get_text() != text:
+            artist.set_text(text)
+            self._invalidate()
+
     def _invalidate(self) -> None:
         """Forget the saved background: the next render draws the static parts again."""
         self._background = None
@@ -330,6 +338,7 @@ class AnimatedWidget(ipywidgets.VBox):
                     self.fig.set_layout_engine("none")
                     self._layout_frozen = True
                 self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+                self.background_draws += 1
             else:
                 self.canvas.restore_region(self._background)
             self._animated = [a for a in self._animated if a.figure is not None]
@@ -346,9 +355,9 @@ class AnimatedWidget(ipywidgets.VBox):
         rgba = self.to_rgba()
         buf = io.BytesIO()
         if fmt == "jpeg":
-            PILImage.fromarray(rgba[..., :3]).save(buf, format="JPEG", quality=85)
+            PILImage.fromarray(rgba[..., :3]).save(buf, format="JPEG", quality=90)
         else:
-            PILImage.fromarray(rgba).save(buf, format="PNG", compress_level=1)
+            PILImage.fromarray(rgba[..., :3]).save(buf, format="PNG", compress_level=1)
         return buf.getvalue()
 
     def to_png(self) -> bytes:

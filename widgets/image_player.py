@@ -373,10 +373,13 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.bars = None
         self.errorbars = None
         self.bar_labels: list[str] = []
+        from matplotlib.ticker import MaxNLocator
+
+        self.ax_path.yaxis.set_major_locator(MaxNLocator(5))
+        self.ax_bars.xaxis.set_major_locator(MaxNLocator(5))
         for ax in (self.ax_path, self.ax_bars):
             ax.tick_params(labelsize=7)
-        self._animate(self.im_overlay, self.im_sample, self.cursor, self.ax_sample.title,
-                      self.ax_overlay.title)
+        self._animate(self.im_overlay, self.im_sample, self.cursor, self.ax_sample.title)
 
     def _prepare_axes(self, new_run: bool = False) -> None:
         """Per run / refit: rebuild the animated lines and bars for the shown features.
@@ -400,7 +403,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         K = min(self.num_features, self.num_superpixels)
         shown = self.fit.features if len(self.fit.features) else np.arange(K)
         order = np.argsort(-np.abs(self.fit.coef[shown]), kind="stable")
-        self.shown_features = np.asarray(shown)[order][:K]
+        self.shown_features = np.sort(np.asarray(shown)[order][:K])
         colours = [f"C{i % 10}" for i in range(K)]
         for artist in self.path_lines:
             artist.remove()
@@ -409,9 +412,8 @@ class ImagePerturbationPlayer(AnimatedWidget):
                            for j, c in zip(self.shown_features, colours, strict=True)]
         values = self.path.coef[min(5, self.num_samples - 1):, self.shown_features]
         lo, hi = float(np.min(values, initial=0.0)), float(np.max(values, initial=0.0))
-        pad = 0.1 * (hi - lo) + 1e-6
-        self._sticky_limits(self.ax_path, "y", lo - pad, hi + pad)
-        span = max(abs(lo), abs(hi)) * 1.5 + 1e-6
+        self._sticky_limits(self.ax_path, "y", lo, hi)
+        span = max(abs(lo), abs(hi)) * 1.3 + 1e-6
         self._sticky_limits(self.ax_bars, "x", -span, span)
         # bar chart of the current coefficients with error bars, labelled by animated texts
         if self.bars is not None:
@@ -432,13 +434,15 @@ class ImagePerturbationPlayer(AnimatedWidget):
             self._invalidate()
 
     def _sticky_limits(self, ax: Any, which: str, lo: float, hi: float) -> None:
-        """Set axis limits only when the data leave them or fill less than 40% of them
-        (so small refits do not redraw the static background)."""
+        """Keep the axis limits while the data range ``[lo, hi]`` stays inside them and
+        fills at least 40% of them; otherwise set them to the range plus 20% on each
+        side. Small refits (a kernel-width drag) then do not redraw the background."""
         cur_lo, cur_hi = ax.get_ylim() if which == "y" else ax.get_xlim()
         outside = lo < cur_lo or hi > cur_hi
         too_wide = (hi - lo) < 0.4 * (cur_hi - cur_lo)
         if outside or too_wide or self._background is None:
-            (ax.set_ylim if which == "y" else ax.set_xlim)(lo, hi)
+            pad = 0.2 * (hi - lo) + 1e-9
+            (ax.set_ylim if which == "y" else ax.set_xlim)(lo - pad, hi + pad)
             self._invalidate()
 
     def _topk_overlay(self, coef: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -468,7 +472,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
             self.im_sample.set_data(np.clip(self.image_array, 0, 1))
             self.ax_sample.set_title(f"the image: f = {self.y[0]:.3f} ({label})", fontsize=9)
             self.im_overlay.set_data(np.zeros((*self.segment_index.shape, 4)))
-            self.ax_overlay.set_title(f"{self.num_superpixels} superpixels", fontsize=9)
+            self._set_static_text(self.ax_overlay.title, f"{self.num_superpixels} superpixels")
             for line in self.path_lines:
                 line.set_data([], [])
             self.cursor.set_xdata([0, 0])
@@ -504,13 +508,14 @@ class ImagePerturbationPlayer(AnimatedWidget):
                                                     kind="stable")][:self.num_features]
             self.overlay_features = features
             self.im_overlay.set_data(self._topk_overlay(self.fit.coef, features))
-            self.ax_overlay.set_title(f"top-{len(features)} superpixels (final fit)",
-                                      fontsize=9)
+            self._set_static_text(self.ax_overlay.title,
+                                  f"top-{len(features)} superpixels (final fit)")
         else:
             features = np.argsort(-np.abs(coef), kind="stable")[:self.num_features]
             self.overlay_features = features
             self.im_overlay.set_data(self._topk_overlay(coef, features))
-            self.ax_overlay.set_title(f"top-{len(features)} after {i} samples", fontsize=9)
+            self._set_static_text(self.ax_overlay.title,
+                                  f"top-{len(features)} so far (green +, red -)")
 
     @property
     def target_label(self) -> str:
