@@ -325,3 +325,52 @@ def test_imagenet_wrapper_never_downloads():
     if "available offline" not in status:
         with pytest.raises(RuntimeError, match="zoo CNNs"):
             images.load_imagenet_classifier()
+
+
+def _fingerprint(data) -> bytes:
+    """Bytes of every array and text field of a dataset dataclass."""
+    import dataclasses
+
+    parts = []
+    for f in dataclasses.fields(data):
+        value = getattr(data, f.name)
+        if isinstance(value, np.ndarray):
+            parts.append(value.tobytes())
+        elif isinstance(value, list):
+            parts.append("\x00".join(value).encode())
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize("load", [
+    lambda s: text.load_sentiment(50, 20, random_state=s),
+    lambda s: newsgroups.load_newsgroups(20, 20, random_state=s),
+    lambda s: books.load_books(50, 20, random_state=s),
+    lambda s: tabular.load_flu(50, 20, random_state=s),
+    lambda s: tabular.load_breast_cancer(random_state=s),
+    lambda s: toys.load_two_moons(40, random_state=s),
+    lambda s: images.load_husky_wolf("test", n=6, random_state=s),
+    lambda s: images.load_scenes("test", n=6, random_state=s),
+    lambda s: images.load_digits(split="test", random_state=s),
+], ids=["sentiment", "newsgroups", "books", "flu", "breast_cancer", "two_moons",
+        "husky_wolf", "scenes", "digits"])
+def test_every_loader_same_seed_same_bytes(load):
+    a, b, c = load(11), load(11), load(12)
+    assert _fingerprint(a) == _fingerprint(b)
+    assert _fingerprint(a) != _fingerprint(c)
+    assert a.random_state == 11
+    # a Generator is used as given and recorded
+    rng = np.random.default_rng(11)
+    assert load(rng).random_state is rng
+
+
+def test_loaders_reject_bad_arguments():
+    with pytest.raises(ValueError, match="n_train"):
+        text.load_sentiment(0)
+    with pytest.raises(TypeError, match="random_state"):
+        books.load_books(random_state="seed")
+    with pytest.raises(ValueError, match="size"):
+        images.load_husky_wolf("train", n=2, size=60)
+    with pytest.raises(ValueError, match="split"):
+        images.load_scenes("swapped")
+    with pytest.raises(TypeError, match="shape_mask"):
+        images.shape_detector_model(np.ones((4, 4)))
