@@ -293,8 +293,8 @@ def test_cnn_training_is_seeded_and_leaves_global_rng_alone():
 
     data = images.load_digits(split="test", size=32, random_state=0)
     state = torch.get_rng_state().clone()
-    a = images.train_cnn(data.images[:64], data.labels[:64], 10, epochs=1, random_state=7)
-    b = images.train_cnn(data.images[:64], data.labels[:64], 10, epochs=1, random_state=7)
+    a = images.train_cnn(data.images[:32], data.labels[:32], 10, epochs=1, random_state=7)
+    b = images.train_cnn(data.images[:32], data.labels[:32], 10, epochs=1, random_state=7)
     assert torch.equal(state, torch.get_rng_state())
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
