@@ -4,7 +4,8 @@ Every widget is built on zoo data (or a planted toy where the answer is known in
 closed form), its controls are moved, its animation stepped, and the state and the
 plotted data are checked against lime_core, scikit-learn-free closed forms, or the
 reference definitions. Throttling is switched off (``debounce=0``) except in the
-tests of the throttle itself.
+tests of the throttle itself. Tests marked ``slow`` load a zoo model (the husky/wolf CNN,
+the two-moons network, the sentiment model) or torch, a few seconds on a 2-core laptop.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def player(husky):
                                    debounce=0, random_state=7, class_names=model.class_names)
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_image_player_state_matches_lime_core(player, husky):
     from lime_core.lime_image import explain_image
 
@@ -138,6 +140,7 @@ def test_image_player_state_matches_lime_core(player, husky):
     np.testing.assert_allclose(player.fit.coef, exp.fits[player.target].coef, atol=1e-9)
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_image_player_coefficients_after_n_steps_equal_fit_on_first_n(player):
     d = player.num_superpixels
     for _ in range(30):
@@ -161,6 +164,7 @@ def test_image_player_coefficients_after_n_steps_equal_fit_on_first_n(player):
     np.testing.assert_allclose(widths, player.shown_coef)
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_image_player_refit_knobs_make_no_model_calls(player):
     calls = player.model_calls
     for _ in range(10):
@@ -182,6 +186,7 @@ def test_image_player_refit_knobs_make_no_model_calls(player):
     assert player.error_area.value == ""
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_image_player_rerun_knobs_query_the_model_again(player):
     calls = player.model_calls
     batches = -(-player.num_samples // player.batch_size)
@@ -199,6 +204,7 @@ def test_image_player_rerun_knobs_query_the_model_again(player):
     assert set(player._segment_cache) == set(cached)
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_image_player_last_frame_overlays_top_k_of_final_fit(player):
     player.go_to(-1)
     assert player.frame == player.num_samples
@@ -212,6 +218,7 @@ def test_image_player_last_frame_overlays_top_k_of_final_fit(player):
     assert np.all(player.im_overlay.get_array()[..., 3] == 0)
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_image_player_errors_go_to_the_error_area_and_widget_keeps_working(husky):
     from widgets.image_player import ImagePerturbationPlayer
 
@@ -235,6 +242,7 @@ def test_image_player_errors_go_to_the_error_area_and_widget_keeps_working(husky
     assert w.frame == 1
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_image_player_throttles_kernel_width_until_step(husky):
     from widgets.image_player import ImagePerturbationPlayer
 
@@ -251,6 +259,7 @@ def test_image_player_throttles_kernel_width_until_step(husky):
     np.testing.assert_allclose(w.weights, exponential_kernel(w.distances, 0.8))
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_image_player_static_fallback_and_small_multiples(player):
     _assert_static_fallback(player)
     fig = player.show_static(frames=[0, 10, 120], ncols=2)
@@ -264,6 +273,7 @@ def test_image_player_static_fallback_and_small_multiples(player):
 # --------------------------------------------------------------------------- 2-D
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_lime_2d_animation_and_kernel_width(moons):
     from widgets.lime_2d import LimeIntuition2D
 
@@ -301,6 +311,7 @@ def test_lime_2d_animation_and_kernel_width(moons):
 # --------------------------------------------------------------------------- text
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_text_player_counterfactual_clicks(sentiment):
     from lime_core.perturbation import perturb_text, tokenise
     from widgets.text_player import TextPerturbationPlayer
@@ -323,6 +334,7 @@ def test_text_player_counterfactual_clicks(sentiment):
     assert w.texts[:5] == perturb_text(tokenise(text), w.masks[:5])
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_text_player_lime_animation_matches_lime_text(sentiment):
     from lime_core.lime_text import explain_text
     from widgets.text_player import TextPerturbationPlayer
@@ -403,6 +415,7 @@ def test_kernel_width_explorer_refits_without_calls_and_flags_sign_changes():
 # --------------------------------------------------------------------------- IG
 
 
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
 def test_ig_path_a_or_b():
     from lime_core.gradients import integrated_gradients
     from lime_core.zoo.toys import a_or_b_model

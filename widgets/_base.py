@@ -268,14 +268,19 @@ class AnimatedWidget(ipywidgets.VBox):
             throttle.flush()
 
     def _guarded(self, fn: Callable, *args: Any) -> Any:
-        """Run ``fn``; show an exception in the error area instead of raising it."""
-        try:
-            out = fn(*args)
-        except Exception as err:  # noqa: BLE001 - shown to the user, widget keeps running
-            self.show_error(err)
-            return None
-        self.error_area.value = ""
-        return out
+        """Run ``fn``; show an exception in the error area instead of raising it.
+
+        Callbacks are serialised by one lock: a throttled update fired by its timer
+        thread never draws while the slider's own callback is drawing.
+        """
+        with self._render_lock:
+            try:
+                out = fn(*args)
+            except Exception as err:  # noqa: BLE001 - shown to the user, widget keeps running
+                self.show_error(err)
+                return None
+            self.error_area.value = ""
+            return out
 
     def show_error(self, err: BaseException | str) -> None:
         """Show a one-line error message in the widget's error area."""

@@ -281,7 +281,6 @@ class ImagePerturbationPlayer(AnimatedWidget):
         from lime_core.perturbation import perturb_image_batches
         from lime_core.sampling import sample_masks
 
-        self.flush()
         segments = self._segments()
         labels, index = np.unique(segments, return_inverse=True)
         self.segments = segments

@@ -243,7 +243,6 @@ class TextPerturbationPlayer(AnimatedWidget):
         from lime_core.perturbation import perturb_text
         from lime_core.sampling import sample_masks
 
-        self.flush()
         rng, self.recorded_random_state = check_random_state(self.random_state)
         self.masks = sample_masks(self.num_words, self.num_samples, rng, "uniform_count")
         self.texts = perturb_text(self.domain, self.masks)
