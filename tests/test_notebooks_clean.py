@@ -171,6 +171,23 @@ def test_course_notebooks_follow_the_design_names():
     assert not stray, f"course notebooks not named in DESIGN.md: {stray}"
 
 
+def test_index_links_every_notebook_and_homework_and_the_links_resolve():
+    index = ROOT / "course" / "00_index.ipynb"
+    nb = nbformat.read(index, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [t for t in targets if not re.match(r"[a-z]+://", t)]
+    linked_notebooks = {Path(t).stem for t in local if t.endswith(".ipynb")}
+    assert set(COURSE_NOTEBOOKS[1:]) <= linked_notebooks, (
+        f"index does not link {sorted(set(COURSE_NOTEBOOKS[1:]) - linked_notebooks)}"
+    )
+    for name in ASSIGNMENTS:
+        assert f"../exercises/{name}/{name}.ipynb" in local, f"index does not link homework {name}"
+    missing = [t for t in local if not (index.parent / t).resolve().exists()]
+    assert not missing, f"index links to files that do not exist: {missing}"
+
+
+
 # ---------------------------------------------------------------- the timing plugin
 
 
