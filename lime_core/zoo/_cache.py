@@ -7,6 +7,8 @@ weights in ``lime_core/zoo/weights/<name>.pt`` (a plain ``state_dict``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,8 @@ def load_weights(module: Any, name: str) -> Any:
     return module
 
 
-def seeded_torch(seed: int):
+@contextmanager
+def seeded_torch(seed: int) -> Iterator[None]:
     """A context in which torch's global RNG is seeded, then restored on exit.
 
     Module initialisation in torch draws from the global generator; forking it
@@ -59,14 +62,6 @@ def seeded_torch(seed: int):
     """
     import torch
 
-    class _Ctx:
-        def __enter__(self):
-            self._fork = torch.random.fork_rng(devices=[])
-            self._fork.__enter__()
-            torch.manual_seed(seed)
-            return self
-
-        def __exit__(self, *exc):
-            return self._fork.__exit__(*exc)
-
-    return _Ctx()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

@@ -58,6 +58,8 @@ class ImageDataset:
     split : str
     random_state : int or Generator
     description : str
+    info : dict
+        Extra metadata (husky/wolf: ``{"background_names": ("grass", "snow")}``).
     """
 
     images: np.ndarray
