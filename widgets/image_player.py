@@ -43,9 +43,9 @@ SEGMENTATION_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         "fine": {"kernel_size": 2, "max_dist": 100, "ratio": 0.2},
     },
     "slic": {
-        "coarse": {"n_segments": 12, "compactness": 10.0},
-        "medium": {"n_segments": 30, "compactness": 10.0},
-        "fine": {"n_segments": 80, "compactness": 10.0},
+        "coarse": {"n_segments": 30, "compactness": 10.0},
+        "medium": {"n_segments": 100, "compactness": 10.0},
+        "fine": {"n_segments": 250, "compactness": 10.0},
     },
     "felzenszwalb": {
         "coarse": {"scale": 400.0, "sigma": 0.8, "min_size": 80},
@@ -116,7 +116,11 @@ class ImagePerturbationPlayer(AnimatedWidget):
         ``classifier_fn(images (n, H, W, 3)) -> (n, k)`` probabilities. Default: the
         zoo's husky/wolf CNN.
     segmentation : {"quickshift", "slic", "felzenszwalb", "grid"}
-    granularity : {"coarse", "medium", "fine"}
+    granularity : {"coarse", "medium", "fine"}, optional
+        Size of the superpixels; "medium" is lime's quickshift setting. Default:
+        "medium" for images of at least 128 pixels a side, "fine" for smaller ones
+        (lime's setting, tuned for photos of about 224 pixels, cuts a 64-pixel zoo image
+        into only a handful of pieces).
     replacement : {"mean", "black", "grey", "blur"}
         What a switched-off superpixel shows (lime's default: its mean colour).
     kernel_width : float
@@ -153,7 +157,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         classifier_fn: Any = None,
         *,
         segmentation: str = "quickshift",
-        granularity: str = "medium",
+        granularity: str | None = None,
         replacement: str = "mean",
         kernel_width: float = 0.25,
         num_samples: int = 200,
@@ -177,6 +181,8 @@ class ImagePerturbationPlayer(AnimatedWidget):
         if self.image_array.shape[2] != 3:
             raise ValueError(f"image must have 3 colour channels (H, W, 3), "
                              f"got shape {self.image_array.shape}")
+        if granularity is None:
+            granularity = "medium" if min(self.image_array.shape[:2]) >= 128 else "fine"
         self.model = CountingModel(classifier_fn)
         self.random_state = random_state
         check_random_state(random_state)
