@@ -531,3 +531,21 @@ def test_sanity_cascade_small_cnn():
     np.testing.assert_allclose(w.map_images[0].get_array(), w.result.maps["gradient"][1])
     np.testing.assert_allclose(w.cursor.get_xdata(), [1, 1])
     _assert_static_fallback(w)
+
+
+@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")
+def test_optional_ipympl_instructor_mode():  # ipympl's own toolbar warns (traitlets)
+    pytest.importorskip("ipympl")
+    from widgets.shapley import ShapleyExplorer
+
+    w = ShapleyExplorer(num_permutations=10, repeats=1, random_state=2)
+    canvas = w.use_ipympl()
+    assert canvas in w.children and w.image not in w.children
+    assert w.use_ipympl() is canvas  # idempotent
+    w.step()
+    w.step()
+    # the artists are updated in place and drawn by ipympl (nothing animated/blitted)
+    np.testing.assert_allclose([b.get_height() for b in w.bars_mean],
+                               w.contributions[:2].mean(axis=0))
+    assert not any(b.get_animated() for b in w.bars_mean)
+    assert w._repr_mimebundle_()["image/png"].startswith(PNG_MAGIC)

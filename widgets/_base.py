@@ -300,9 +300,47 @@ class AnimatedWidget(ipywidgets.VBox):
 
     # ------------------------------------------------------------------ rendering
     def render(self) -> None:
-        """Draw the figure with Agg and send the encoded bytes to the ``Image``."""
-        self.image.value = self.to_bytes(self.image_format)
+        """Draw the figure with Agg and send the encoded bytes to the ``Image``
+        (in instructor mode, ask the ipympl canvas to redraw instead)."""
+        if self.ipympl_canvas is not None:
+            self._background = None
+            self.ipympl_canvas.draw_idle()
+        else:
+            self.image.value = self.to_bytes(self.image_format)
         self.renders += 1
+
+    ipympl_canvas: Any = None
+
+    def use_ipympl(self) -> Any:
+        """Optional instructor mode: show the live figure through ipympl (zoom, pan).
+
+        Replaces the ``Image`` by an ipympl canvas of the same figure; every artist is
+        then drawn by ipympl at each frame (no blitting), which is slower but lets an
+        instructor zoom into the coefficient paths during a demo. Needs the optional
+        ``ipympl`` package and its front-end extension; the default view never does.
+
+        Returns the ipympl canvas.
+        """
+        try:
+            from ipympl.backend_nbagg import Canvas, FigureManager
+        except ImportError as err:
+            raise ImportError("use_ipympl needs the optional package ipympl "
+                              "(pip install ipympl); the default view works without it") from err
+        if self.ipympl_canvas is not None:
+            return self.ipympl_canvas
+        with self._render_lock:
+            for artist in self._animated:
+                artist.set_animated(False)
+            self._animated = []
+            canvas = Canvas(self.fig)
+            FigureManager(canvas, 0)
+            canvas.header_visible = False
+            self.ipympl_canvas = canvas
+            self.children = tuple(canvas if child is self.image else child
+                                  for child in self.children)
+            self._background = None
+            self._show_frame(self.frame)
+        return canvas
 
     def _animate(self, *artists: Any) -> None:
         """Mark artists that change from frame to frame.
@@ -310,6 +348,8 @@ class AnimatedWidget(ipywidgets.VBox):
         They are left out of the full (static) draw and drawn on top of a saved
         background at every frame (blitting), so a frame costs only their own drawing.
         """
+        if self.ipympl_canvas is not None:  # instructor mode: ipympl draws everything
+            return
         for artist in artists:
             artist.set_animated(True)
             self._animated.append(artist)
@@ -337,6 +377,8 @@ class AnimatedWidget(ipywidgets.VBox):
         frame restores them and draws only the animated artists.
         """
         with self._render_lock:
+            if self.ipympl_canvas is not None:
+                self._background = None  # nothing is animated: draw all of it
             if self._background is None:
                 self.canvas.draw()
                 if not self._layout_frozen:

@@ -190,6 +190,9 @@ class ShapleyExplorer(AnimatedWidget):
         self.ax_err.set_yscale("log")
         self.ax_err.set_xlabel("coalition evaluations", fontsize=8)
         self.ax_err.set_title("max |error| vs budget", fontsize=9)
+        from matplotlib.ticker import NullFormatter
+
+        self.ax_err.xaxis.set_minor_formatter(NullFormatter())
         for ax in (self.ax_bars, self.ax_err):
             ax.tick_params(labelsize=7)
         self.bars_mean = None
