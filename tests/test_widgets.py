@@ -549,3 +549,21 @@ def test_optional_ipympl_instructor_mode():  # ipympl's own toolbar warns (trait
                                w.contributions[:2].mean(axis=0))
     assert not any(b.get_animated() for b in w.bars_mean)
     assert w._repr_mimebundle_()["image/png"].startswith(PNG_MAGIC)
+
+
+def test_kernel_width_explorer_without_closed_form_for_many_superpixels():
+    from lime_core.segmentation import grid_segments
+    from widgets.kernel_width import KernelWidthExplorer
+
+    rng = np.random.default_rng(4)
+    image = rng.random((20, 20, 3))
+
+    def f(batch):
+        return np.asarray(batch)[:, :10].mean(axis=(1, 2, 3))
+
+    segments = grid_segments((20, 20), 5, 4)  # 20 superpixels: 2^20 masks is too many
+    w = KernelWidthExplorer(image, f, segments, num_samples=100, widths=[0.2, 1.0, 5.0])
+    assert not w.has_limit and np.isnan(w.limit).all()
+    assert w.model_calls == 1 + 1  # the image itself, then the samples (no 2^d sweep)
+    assert w.empirical.shape == (3, 20) and np.isfinite(w.empirical).all()
+    assert "no closed form" in w.title.get_text()

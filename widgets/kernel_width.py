@@ -48,7 +48,9 @@ class KernelWidthExplorer(AnimatedWidget):
     classifier_fn : callable, optional
         ``f(images) -> (n, k)``; default: the zoo's husky/wolf CNN.
     segments : (H, W) int array, optional
-        Superpixels (at most 16 for the exact limit); default a 3 x 3 grid.
+        Superpixels; default a 3 x 3 grid. The exact limit is drawn for at most 16
+        superpixels (it visits all 2^d masks); with more, only the sample paths are shown
+        and sign changes are read from them.
     widths : array, optional
         The sweep of ``nu`` (default 41 values from 0.05 to 5, log-spaced).
     num_samples : int
@@ -98,9 +100,10 @@ class KernelWidthExplorer(AnimatedWidget):
         labels, index = np.unique(segments, return_inverse=True)
         self.segment_index = index.reshape(segments.shape)
         self.d = len(labels)
-        if not 2 <= self.d <= MAX_EXACT_SUPERPIXELS:
-            raise ValueError(f"segments must have between 2 and {MAX_EXACT_SUPERPIXELS} "
-                             f"superpixels for the exact limit, got {self.d}")
+        if self.d < 2:
+            raise ValueError(f"segments must have at least 2 superpixels, got {self.d}")
+        # the closed form needs all 2^d masks: only for small d
+        self.has_limit = self.d <= MAX_EXACT_SUPERPIXELS
         self.widths = np.geomspace(0.05, 5.0, 41) if widths is None else \
             np.sort(check_array(widths, "widths", ndim=1, min_rows=2))
         if np.any(self.widths <= 0):
@@ -113,10 +116,18 @@ class KernelWidthExplorer(AnimatedWidget):
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         num_samples = check_int(num_samples, "num_samples", minimum=self.d + 2)
 
-        self._predict_all_masks()
-        k = self.exact_values.shape[1]
+        from lime_core.theory import replacement_for
+
+        self.replacement_array = replacement_for(self.image_array, self.segment_index, self.d,
+                                                 self.replacement)
+        if self.has_limit:
+            self._predict_all_masks()
+            original = self.exact_values[-1]  # the all-ones mask is the last row
+        else:
+            original = self.model.predict(self.image_array[None])[0]
+        k = len(original)
         if target is None:
-            target = int(np.argmax(self.exact_values[-1]))  # the all-ones mask is the last row
+            target = int(np.argmax(original))
         target = check_int(target, "target", minimum=0, maximum=k - 1)
         self.num_samples_control = int_slider("samples N", num_samples, 50,
                                               max(5000, num_samples))
@@ -152,11 +163,9 @@ class KernelWidthExplorer(AnimatedWidget):
     # ------------------------------------------------------------------ work
     def _predict_all_masks(self) -> None:
         """Model outputs for all ``2^d`` masks (the exact expectations), once."""
-        from lime_core.theory import all_masks, masked_images, replacement_for
+        from lime_core.theory import all_masks, masked_images
 
         self.all_masks = all_masks(self.d)
-        self.replacement_array = replacement_for(self.image_array, self.segment_index, self.d,
-                                                 self.replacement)
         out = []
         for start in range(0, len(self.all_masks), self.batch_size):
             batch = masked_images(self.all_masks[start:start + self.batch_size],
@@ -166,9 +175,12 @@ class KernelWidthExplorer(AnimatedWidget):
         self.exact_values = np.vstack(out)
 
     def limit_path(self, target: int | None = None) -> np.ndarray:
-        """``(len(widths), d)`` limit coefficients ``beta(nu)`` (no model call)."""
+        """``(len(widths), d)`` limit coefficients ``beta(nu)`` (no model call); NaN
+        when there are too many superpixels for the exact expectation."""
         from lime_core.theory import kernel_weight, sigma_inverse
 
+        if not self.has_limit:
+            return np.full((len(self.widths), self.d), np.nan)
         target = self.target if target is None else target
         values = self.exact_values[:, target]
         design = np.hstack([np.ones((len(self.all_masks), 1)), self.all_masks])
@@ -205,7 +217,7 @@ class KernelWidthExplorer(AnimatedWidget):
             weighted_ridge(Z, y, exponential_kernel(self.distances, float(nu)), self.alpha)[0]
             for nu in self.widths])
         self.limit = self.limit_path()
-        signs = np.sign(self.limit)
+        signs = np.sign(self.limit if self.has_limit else self.empirical)
         self.sign_flips = [j for j in range(self.d) if np.any(signs[:, j] > 0)
                            and np.any(signs[:, j] < 0)]
         if self.num_frames != len(self.widths):
@@ -254,6 +266,7 @@ class KernelWidthExplorer(AnimatedWidget):
                 lines[j].set_alpha(1.0 if bold else 0.35)
                 lines[j].set_zorder(3 if bold else 2)
         both = np.concatenate([self.empirical.ravel(), self.limit.ravel()])
+        both = both[np.isfinite(both)]
         lo, hi = float(both.min()), float(both.max())
         pad = 0.08 * (hi - lo) + 1e-9
         self.ax_paths.set_ylim(lo - pad, hi + pad)
@@ -272,5 +285,6 @@ class KernelWidthExplorer(AnimatedWidget):
             label.set_text(f"{j}\n{coef[j]:+.3f}")
         h = int(self.highlight_control.value)
         flips = ", ".join(str(j) for j in self.sign_flips) or "none"
-        self.title.set_text(f"ν = {nu:.3f}: superpixel {h} = {coef[h]:+.3f} (limit "
-                            f"{self.limit[i, h]:+.3f}); sign flips: {flips}")
+        limit = f"limit {self.limit[i, h]:+.3f}" if self.has_limit else "no closed form: d > 16"
+        self.title.set_text(f"ν = {nu:.3f}: superpixel {h} = {coef[h]:+.3f} ({limit}); "
+                            f"sign flips: {flips}")
