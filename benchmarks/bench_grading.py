@@ -7,7 +7,10 @@ the scores: 14, 0 and 2 points out of 14.
 
 The grader runs ``jobs`` nbgrader autograde processes in parallel (default 2 on
 two cores), each with one BLAS/torch thread. Printed: wall time, seconds per
-notebook, and the scores seen.
+notebook, and the scores seen; then, side by side on the same class, stock
+``nbgrader generate_assignment`` + ``nbgrader autograde`` from the command line
+(one process, the usual two-pass autograde), the reference an instructor would
+otherwise use.
 
 Run: ``python -m benchmarks grading`` or ``python benchmarks/bench_grading.py [N] [JOBS]``.
 """
@@ -58,7 +61,34 @@ def make_class(folder: Path, n: int = 30) -> None:
         nbformat.write(kinds[i % 3], target / f"{ASSIGNMENT}.ipynb")
 
 
-def main(n: int = 30, jobs: int = 2) -> dict:
+def stock_nbgrader(folder: Path) -> float:
+    """Seconds for plain ``nbgrader`` (generate + autograde) on the class in ``folder``."""
+    import os
+    import shutil
+    import subprocess
+
+    from grading.course import SOLUTIONS_DIR, nbgrader_env
+
+    with tempfile.TemporaryDirectory(prefix="limelab-bench-stock-") as course:
+        course = Path(course)
+        shutil.copytree(SOLUTIONS_DIR / ASSIGNMENT, course / "source" / ASSIGNMENT)
+        for student in sorted(folder.iterdir()):
+            target = course / "submitted" / student.name / ASSIGNMENT
+            target.mkdir(parents=True)
+            shutil.copy2(student / f"{ASSIGNMENT}.ipynb", target)
+        nbgrader = [sys.executable, "-m", "nbgrader"]
+        common = [f"--CourseDirectory.root={course}", "--CourseDirectory.course_id=limelab",
+                  "--Execute.timeout=60", "--force"]
+        start = time.perf_counter()
+        for command in (["generate_assignment", ASSIGNMENT], ["autograde", ASSIGNMENT]):
+            subprocess.run(nbgrader + command + common, cwd=course, env=nbgrader_env(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        elapsed = time.perf_counter() - start
+        assert os.path.isdir(course / "autograded")
+    return elapsed
+
+
+def main(n: int = 30, jobs: int = 2, compare: bool = True) -> dict:
     from grading.autograde import grade_submissions
 
     with tempfile.TemporaryDirectory(prefix="limelab-bench-grading-") as tmp:
@@ -66,6 +96,7 @@ def main(n: int = 30, jobs: int = 2) -> dict:
         start = time.perf_counter()
         results = grade_submissions([tmp], ASSIGNMENT, jobs=jobs)
         elapsed = time.perf_counter() - start
+        stock = stock_nbgrader(Path(tmp)) if compare else None
     totals = Counter(f"{r.total:g}/{r.max_total:g}" for r in results)
     graded = sum(r.status == "graded" for r in results)
     verdict = "meets" if elapsed < GOAL_SECONDS else "MISSES"
@@ -73,7 +104,10 @@ def main(n: int = 30, jobs: int = 2) -> dict:
     print(f"  wall time {elapsed:.1f} s ({elapsed / n:.1f} s per notebook); {graded}/{n} graded")
     print(f"  scores: {dict(sorted(totals.items()))}")
     print(f"  goal < {GOAL_SECONDS:.0f} s: {verdict} it")
-    return {"seconds": elapsed, "graded": graded, "scores": dict(totals)}
+    if stock is not None:
+        print(f"  stock nbgrader CLI (1 process) on the same class: {stock:.1f} s; "
+              f"ratio ours / stock = {elapsed / stock:.2f}")
+    return {"seconds": elapsed, "stock_seconds": stock, "graded": graded, "scores": dict(totals)}
 
 
 if __name__ == "__main__":

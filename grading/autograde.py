@@ -181,6 +181,8 @@ def identify_assignment(path: Path, nb, source_root: Path = SOLUTIONS_DIR) -> st
     Tried in order: the file name, the names of the enclosing folders, and the
     ``grade_id`` of the notebook's cells compared with each source notebook.
     """
+    import nbformat
+
     known = available_assignments(source_root)
     if path.stem in known:
         return path.stem
@@ -190,8 +192,6 @@ def identify_assignment(path: Path, nb, source_root: Path = SOLUTIONS_DIR) -> st
     ids = _grade_ids(nb)
     best, best_overlap = None, 0
     for name in known:
-        import nbformat
-
         source_ids = _grade_ids(nbformat.read(Path(source_root) / name / f"{name}.ipynb", 4))
         overlap = len(ids & source_ids)
         if overlap > best_overlap:
@@ -368,7 +368,7 @@ def _collect(course: Path, db: Path, assignment: str, pending: dict[str, _Pendin
                 res.status = "error"
                 res.messages.append(
                     "nbgrader could not grade this notebook: "
-                    + (_worker_reason(log_text, student) or "see the grader log")
+                    + _worker_reason(log_text)
                 )
                 continue
             executed = nbformat.read(executed_path, 4)
@@ -405,12 +405,14 @@ def _collect(course: Path, db: Path, assignment: str, pending: dict[str, _Pendin
             res.status = "graded"
 
 
-def _worker_reason(log_text: str, student: str) -> str:
+def _worker_reason(log_text: str) -> str:
+    """A one-line reason from nbgrader's log for a notebook it gave up on."""
     if "kernel became unresponsive" in log_text:
         return "the kernel became unresponsive and could not be interrupted"
-    if "Kernel died" in log_text:
-        return "the kernel died"
-    return ""
+    errors = [line.strip() for line in log_text.splitlines()
+              if line.strip() and ("Error" in line or "error" in line)
+              and "SAWarning" not in line]
+    return _first_line(errors[-1]) if errors else "no reason given in nbgrader's log"
 
 
 def _chunk_count(n_items: int, n_assignments: int, jobs: int) -> int:
