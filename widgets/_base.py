@@ -360,6 +360,14 @@ class AnimatedWidget(ipywidgets.VBox):
             artist.set_text(text)
             self._invalidate()
 
+    def _freeze_layout(self) -> None:
+        """Run the layout engine now and keep the result (for artists placed in pixels)."""
+        if not self._layout_frozen:
+            self.canvas.draw()
+            self.fig.set_layout_engine("none")
+            self._layout_frozen = True
+            self._background = None
+
     def _invalidate(self) -> None:
         """Forget the saved background: the next render draws the static parts again."""
         self._background = None

@@ -292,8 +292,7 @@ class TextPerturbationPlayer(AnimatedWidget):
             width = (len(piece) + 0.3) / line_chars
             if x + width > 1.0:
                 x, y = 0.0, y - 0.13
-            artist = ax.text(x, y, piece, fontsize=11, family="monospace", va="center",
-                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
+            artist = ax.text(x, y, piece, fontsize=11, family="monospace", va="center")
             self.piece_artists.append((artist, int(feature)))
             x += width
         self.info = ax.text(0.0, 0.05, "", fontsize=9, va="bottom")
@@ -307,8 +306,24 @@ class TextPerturbationPlayer(AnimatedWidget):
         self.ax_bars.axvline(0, color="0.5", lw=0.8)
         self.ax_bars.tick_params(labelsize=7)
         self.bars_title = self.ax_bars.set_title("", fontsize=9)
-        self._animate(*(a for a, _ in self.piece_artists), self.info, *self.bars,
-                      self.errorbars, self.bars_title)
+        # the words are static; a removed word is covered by a white veil, and at the
+        # end every word gets a veil in its weight's colour. Veils are rectangles, far
+        # cheaper to draw per frame than text, placed once the layout is frozen.
+        self._freeze_layout()
+        from matplotlib.patches import Rectangle
+
+        renderer = self.canvas.get_renderer()
+        to_axes = ax.transAxes.inverted()
+        self.veils = []
+        for artist, feature in self.piece_artists:
+            (x0, y0), (x1, y1) = to_axes.transform(artist.get_window_extent(renderer).get_points())
+            veil = Rectangle((x0 - 0.004, y0 - 0.01), x1 - x0 + 0.008, y1 - y0 + 0.02,
+                             transform=ax.transAxes, fc="white", ec="none", alpha=0.75,
+                             visible=False)
+            ax.add_patch(veil)
+            self.veils.append((veil, feature))
+        self._animate(*(v for v, _ in self.veils), self.info, *self.bars, self.errorbars,
+                      self.bars_title)
 
     def _draw_frame(self, i: int) -> None:
         from lime_core.surrogate import ridge_stderr
@@ -319,14 +334,17 @@ class TextPerturbationPlayer(AnimatedWidget):
         final = i == N
         mask = self.masks[i - 1] if i > 0 else np.ones(self.num_words, dtype=bool)
         coef = self.path.coef[i - 1] if i > 0 else np.zeros(self.num_words)
-        for artist, feature in self.piece_artists:
+        for veil, feature in self.veils:
             if feature < 0:
                 continue
-            kept = bool(mask[feature])
-            artist.set_color("black" if kept else "0.75")
-            artist.set_fontstyle("normal" if kept else "italic")
-            colour = _weight_colour(coef[feature], self._scale) if final else "white"
-            artist.get_bbox_patch().set_facecolor(colour)
+            if final:
+                veil.set_facecolor(_weight_colour(coef[feature], self._scale))
+                veil.set_alpha(0.55)
+                veil.set_visible(True)
+            else:
+                veil.set_facecolor("white")
+                veil.set_alpha(0.8)
+                veil.set_visible(not mask[feature])
         if i == 0:
             self.info.set_text(f"the sentence: P({self._class_label(self.target)}) = "
                                f"{self.y[0]:.3f}.  Press Play.")
