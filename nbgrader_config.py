@@ -7,9 +7,11 @@ and nbgrader's other commands also work from the repository root. The gradebook
 (``gradebook.db``) holds the hidden tests: it is git-ignored and never shipped.
 """
 
+import os
+
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
-c.CourseDirectory.root = "."
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "limelab"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
