@@ -353,6 +353,9 @@ def test_text_player_lime_animation_matches_lime_text(sentiment):
     np.testing.assert_allclose(w.weights, exponential_kernel(
         100 * cosine_distance(w.masks.astype(float)), 60.0))
     assert all(b.style.button_color is None for b in w.token_buttons)
+    w.go_to(5)  # the words removed in sample 5 are veiled, the others are not
+    veiled = {f for veil, f in w.veils if f >= 0 and veil.get_visible()}
+    assert veiled == set(np.flatnonzero(~w.masks[4]))
     w.go_to(-1)
     assert all(b.style.button_color for b in w.token_buttons)
     widths = [bar.get_width() for bar in w.bars]
