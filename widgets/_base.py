@@ -308,6 +308,10 @@ class AnimatedWidget(ipywidgets.VBox):
         else:
             self.image.value = self.to_bytes(self.image_format)
         self.renders += 1
+        status = f"frame {self.frame} of {self.num_frames - 1} · model calls: " \
+            f"{getattr(self, 'model_calls', 0)}"
+        if self.status.value != status:
+            self.status.value = status
 
     ipympl_canvas: Any = None
 
