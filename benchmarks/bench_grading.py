@@ -3,7 +3,7 @@
 Goal: 30 notebooks of ``hw1_lime_from_scratch`` graded in under 5 minutes on a
 two-core laptop. The class is 10 complete solutions, 10 unmodified exercises and
 10 half-solved exercises (the first question answered), so the run also checks
-the scores: 14, 0 and 2 points out of 14.
+the scores: full marks (16), 0 and the 2 points of question 1.
 
 The grader runs ``jobs`` nbgrader autograde processes in parallel (default 2 on
 two cores), each with one BLAS/torch thread. Printed: wall time, seconds per

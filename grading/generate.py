@@ -104,13 +104,18 @@ def generate_exercises(
     written = []
     with tempfile.TemporaryDirectory(prefix="limelab-generate-") as tmp:
         db = Path(tmp) / "gradebook.db"
+        staging = Path(tmp) / "release"
         for assignment in assignments:
             if not (Path(source) / assignment / f"{assignment}.ipynb").is_file():
                 continue
+            # generate into a staging folder; replace the old exercise only on success
+            generate_assignment(assignment, Path(source), staging, db)
             target = Path(release) / assignment
             if target.exists():
                 shutil.rmtree(target)
-            written.append(generate_assignment(assignment, Path(source), Path(release), db))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(staging / assignment, target)
+            written.append(target / f"{assignment}.ipynb")
     return written
 
 
