@@ -53,6 +53,8 @@ def test_exercise_contains_no_solution_and_no_hidden_test(name):
                     assert line not in by_id[md["grade_id"]].source, f"{name}: leaked {line!r}"
         if md.get("solution") and cell.cell_type == "code":
             assert "raise NotImplementedError()" in by_id[md["grade_id"]].source
+        if md.get("solution") and cell.cell_type == "markdown":  # a written answer
+            assert by_id[md["grade_id"]].source == "YOUR ANSWER HERE"
     assert all(not c.get("outputs") for c in exercise.cells if c.cell_type == "code")
 
 
