@@ -32,7 +32,8 @@ from grading.checks import assert_own_implementation, forbid, lime_core_referenc
 from grading.generate import generate_exercises
 from grading.report import format_table, to_json, write_csv
 
-pytestmark = pytest.mark.slow
+# one group: under `pytest -n 2 --dist loadgroup` the module's grading run happens once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading_toy")]
 
 SECRET = "SECRET_HIDDEN_MARKER_7f3a"
 

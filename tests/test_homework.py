@@ -19,6 +19,8 @@ from grading.course import ASSIGNMENTS, EXERCISES_DIR, SOLUTIONS_DIR
 from grading.generate import generate_exercises
 
 HAVE = available_assignments(SOLUTIONS_DIR)
+# one group: under `pytest -n 2 --dist loadgroup` the module's grading run happens once
+pytestmark = pytest.mark.xdist_group("homework")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
            "BEGIN MARK SCHEME", "END MARK SCHEME")
 
