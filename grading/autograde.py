@@ -24,9 +24,13 @@ One grading run, step by step (``grade_submissions``):
 Threat model: a submission cannot find the hidden tests or the solutions in
 what it is given (its working folder is empty, the exercises contain neither,
 the notebook with hidden tests is only written to disk after its code has
-run). It runs as the grading user, though: code written to search the whole
-file system or the process table while it is graded could find the temporary
-gradebook. Grade untrusted work in a container or a separate user account.
+run; the gradebook lives in a separate private temporary folder, deleted
+afterwards). It runs as the grading user in the same kernel as the tests,
+though: code written to search the whole file system or the process table
+while it is graded could find the temporary gradebook (or the repository's
+``solutions/`` when grading from a checkout), and code can inspect the source
+of the test cell that calls it. Grade untrusted work in a container or under a
+separate user account that cannot read the repository.
 """
 
 from __future__ import annotations
