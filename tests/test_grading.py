@@ -96,6 +96,8 @@ for folder in [here, os.path.dirname(here)]:
     for root, dirs, files in os.walk(folder) if folder == here else [(folder, [], os.listdir(folder))]:
         for name in files:
             try:
+                if os.path.getsize(os.path.join(root, name)) > 10**6:
+                    continue
                 with open(os.path.join(root, name), errors="ignore") as fh:
                     found = found or "{SECRET}" in fh.read()
             except OSError:
@@ -230,6 +232,8 @@ def test_submission_cannot_see_hidden_tests_while_it_runs(graded):
     cheat = graded["results"]["cheat"]
     assert cheat["status"] == "graded"
     assert _scores(cheat)["add_tests"] == 0.0  # `found` stayed False
+    # the search ran to its end (no timeout, no error in the answer cell) and found nothing
+    assert _messages(cheat).endswith("question 'add_tests': AssertionError: add(1, 2) should be 3")
     assert _scores(cheat)["mul_tests"] == 3.0
 
 
