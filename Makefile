@@ -39,7 +39,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 lab: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir="$(CURDIR)" course/00_index.ipynb
+	env -u MPLBACKEND PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir="$(CURDIR)" course/00_index.ipynb
 
 test: install test-lib test-notebooks
 
