@@ -121,8 +121,10 @@ class ImagePerturbationPlayer(AnimatedWidget):
         "medium" for images of at least 128 pixels a side, "fine" for smaller ones
         (lime's setting, tuned for photos of about 224 pixels, cuts a 64-pixel zoo image
         into only a handful of pieces).
-    replacement : {"mean", "black", "grey", "blur"}
-        What a switched-off superpixel shows (lime's default: its mean colour).
+    replacement : {"mean", "black", "grey", "blur"}, optional
+        What a switched-off superpixel shows. Default: its mean colour (lime's
+        default) for your own image; "black" for the zoo demo, whose husky/wolf CNN
+        reads the background colour that mean replacement keeps.
     kernel_width : float
         ``w`` (lime's default 0.25).
     num_samples : int
@@ -158,7 +160,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         *,
         segmentation: str = "quickshift",
         granularity: str | None = None,
-        replacement: str = "mean",
+        replacement: str | None = None,
         kernel_width: float = 0.25,
         num_samples: int = 200,
         num_features: int = 5,
@@ -177,6 +179,12 @@ class ImagePerturbationPlayer(AnimatedWidget):
             image = default_image if image is None else image
             classifier_fn = default_fn if classifier_fn is None else classifier_fn
             class_names = default_names if class_names is None else class_names
+            if replacement is None:
+                # The zoo's husky/wolf CNN learned the background *colour*; hiding a
+                # superpixel with its own mean colour barely moves it, black does.
+                replacement = "black"
+        if replacement is None:
+            replacement = "mean"  # lime's default
         self.image_array = check_array(image, "image", ndim=3)
         if self.image_array.shape[2] != 3:
             raise ValueError(f"image must have 3 colour channels (H, W, 3), "
