@@ -20,6 +20,7 @@ module              what it holds                                          noteb
 ``lime_tabular``    LIME for tables                                        06
 ``gradients``       saliency, SmoothGrad, Integrated Gradients, DeepLIFT   08-10
 ``shapley``         exact Shapley values, sampling, KernelSHAP             10
+``pick``            SP-LIME: which explanations a person should read       07
 ``metrics``         deletion/insertion, IoU, recall, stability, ROAR       11
 ``sanity``          model-randomisation sanity checks                      12
 ``theory``          what LIME converges to (Garreau & Mardaoui)            13
@@ -62,6 +63,7 @@ from lime_core.perturbation import (
     replacement_image,
     tokenise,
 )
+from lime_core.pick import PickResult, submodular_pick
 from lime_core.sampling import sample_masks
 from lime_core.sanity import SanityResult, cascading_randomization, independent_randomization
 from lime_core.segmentation import segment
@@ -91,7 +93,7 @@ from lime_core.theory import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "CurveResult", "Explanation", "SanityResult", "ShapleyResult", "SurrogateFit",
+    "CurveResult", "Explanation", "PickResult", "SanityResult", "ShapleyResult", "SurrogateFit",
     "TabularSampler", "TextDomain", "alpha", "cascading_randomization", "cosine_distance",
     "deep_shap", "deeplift", "deletion_curve", "euclidean_distance", "explain_image",
     "explain_tabular", "explain_text", "exponential_kernel", "faithfulness_correlation",
@@ -100,7 +102,7 @@ __all__ = [
     "kernel_shap", "kernel_shap_game", "large_bandwidth_limit", "lime_limit",
     "linear_game", "linear_model_limit", "marginal_value_fn", "perturb_image_batches",
     "perturb_text", "pointing_game", "recall_at_k", "replacement_image", "roar", "saliency",
-    "sample_masks", "segment", "shape_detector_limit", "shapley_exact",
+    "sample_masks", "segment", "submodular_pick", "shape_detector_limit", "shapley_exact",
     "shapley_kernel_weight", "shapley_permutation", "sigma_inverse", "sigma_matrix",
     "smoothgrad", "stability", "tokenise", "weighted_ridge",
 ]
