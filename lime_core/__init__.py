@@ -79,7 +79,7 @@ from lime_core.shapley import (
     shapley_kernel_weight,
     shapley_permutation,
 )
-from lime_core.surrogate import SurrogateFit, fit_surrogate, weighted_ridge
+from lime_core.surrogate import SurrogateFit, fit_surrogate, weighted_r2, weighted_ridge
 from lime_core.theory import (
     alpha,
     large_bandwidth_limit,
@@ -104,5 +104,5 @@ __all__ = [
     "perturb_text", "pointing_game", "recall_at_k", "replacement_image", "roar", "saliency",
     "sample_masks", "segment", "submodular_pick", "shape_detector_limit", "shapley_exact",
     "shapley_kernel_weight", "shapley_permutation", "sigma_inverse", "sigma_matrix",
-    "smoothgrad", "stability", "tokenise", "weighted_ridge",
+    "smoothgrad", "stability", "tokenise", "weighted_r2", "weighted_ridge",
 ]

@@ -106,8 +106,43 @@ def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
-def _weighted_r2(y: np.ndarray, pred: np.ndarray, weights: np.ndarray) -> float:
-    """``R^2 = 1 - sum w (y - pred)^2 / sum w (y - ybar_w)^2`` (scikit-learn's convention)."""
+def weighted_r2(y, pred, weights) -> float:
+    """Weighted coefficient of determination of predictions ``pred`` of ``y``.
+
+        ybar_w = sum_i w_i y_i / sum_i w_i
+        R^2    = 1 - sum_i w_i (y_i - pred_i)^2 / sum_i w_i (y_i - ybar_w)^2
+
+    scikit-learn's convention (``r2_score(y, pred, sample_weight=w)``): when ``y`` is
+    constant under the weights, ``R^2`` is 1 for a perfect prediction and 0 otherwise.
+    It is the ``score`` of every :class:`SurrogateFit`: how well the surrogate ``g``
+    follows the model on the (weighted) samples. Evaluated on *new* samples it tells
+    whether the surrogate generalises in the neighbourhood.
+
+    Parameters
+    ----------
+    y : (n,) array-like
+        Model outputs.
+    pred : (n,) array-like
+        Surrogate predictions ``g(z_i)``.
+    weights : (n,) array-like
+        Non-negative kernel weights ``pi_x(z_i)`` with a positive sum.
+
+    Returns
+    -------
+    float
+
+    See the course notebook ``course/03_lime_algorithm.ipynb``.
+    """
+    y = check_array(y, "y", ndim=1)
+    pred = check_array(pred, "pred", ndim=1)
+    weights = check_array(weights, "weights", ndim=1)
+    if pred.shape != y.shape or weights.shape != y.shape:
+        raise ValueError(
+            f"y, pred and weights must have the same length, got {y.shape[0]}, "
+            f"{pred.shape[0]} and {weights.shape[0]}"
+        )
+    if np.any(weights < 0) or weights.sum() <= 0:
+        raise ValueError("weights must be non-negative with a positive sum")
     y_mean = weights @ y / weights.sum()
     rss = weights @ (y - pred) ** 2
     tss = weights @ (y - y_mean) ** 2
@@ -274,7 +309,7 @@ def fit_surrogate(
         coef=coef,
         features=np.asarray(features, dtype=int),
         intercept=intercept,
-        score=_weighted_r2(y, pred, weights),
+        score=weighted_r2(y, pred, weights),
         local_pred=float(pred[0]),
         stderr=stderr,
         alpha=alpha,

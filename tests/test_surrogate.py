@@ -126,3 +126,38 @@ def test_bad_input(kwargs, error, words):
     args.update(kwargs)
     with pytest.raises(error, match=words):
         fit_surrogate(**args)
+
+
+# -- weighted_r2 (public; the score of every SurrogateFit) ---------------------------
+
+
+def test_weighted_r2_matches_scikit_learn_and_is_the_fit_score():
+    from sklearn.metrics import r2_score
+
+    from lime_core.surrogate import weighted_r2
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=50)
+    pred = y + rng.normal(scale=0.5, size=50)
+    w = rng.random(50)
+    assert weighted_r2(y, pred, w) == pytest.approx(r2_score(y, pred, sample_weight=w))
+    # constant y: 1 for a perfect prediction, 0 otherwise (scikit-learn's convention)
+    assert weighted_r2(np.ones(4), np.ones(4), np.ones(4)) == 1.0
+    assert weighted_r2(np.ones(4), np.zeros(4), np.ones(4)) == 0.0
+
+    Z = rng.integers(0, 2, size=(80, 4)).astype(float)
+    yz = Z @ [1.0, -2.0, 0.0, 0.5] + rng.normal(scale=0.3, size=80)
+    fit = fit_surrogate(Z, yz, np.ones(80), 4)
+    pred_z = fit.intercept + Z @ fit.coef
+    assert fit.score == pytest.approx(weighted_r2(yz, pred_z, np.ones(80)))
+
+
+def test_weighted_r2_bad_inputs():
+    from lime_core.surrogate import weighted_r2
+
+    with pytest.raises(ValueError, match="same length"):
+        weighted_r2(np.ones(3), np.ones(4), np.ones(3))
+    with pytest.raises(ValueError, match="weights"):
+        weighted_r2(np.ones(3), np.ones(3), -np.ones(3))
+    with pytest.raises(ValueError, match="pred"):
+        weighted_r2(np.ones(3), np.ones((3, 1)), np.ones(3))
