@@ -194,6 +194,22 @@ def test_a_or_b_is_saturated_at_one_one():
     np.testing.assert_allclose(x.grad.numpy()[2], [1.0, 1.0])
 
 
+def test_a_or_b_model_is_a_sequential_that_deeplift_accepts():
+    import torch
+
+    from lime_core.gradients import deeplift
+
+    model = toys.a_or_b_model()
+    assert isinstance(model, torch.nn.Sequential)
+    assert [type(layer).__name__ for layer in model] == ["Linear", "ReLU", "Linear"]
+    x = np.array([[1.0, 1.0], [0.3, 0.2]], dtype=np.float32)
+    lift = deeplift(model, x, target=0, baseline=0.0)
+    # completeness: f(x) - f(0) = a_or_b(x) - 0; at (1, 1) each input gets 1/2 by symmetry
+    np.testing.assert_allclose(lift.sum(axis=1), toys.a_or_b(x), atol=1e-6)
+    np.testing.assert_allclose(lift[0], [0.5, 0.5], atol=1e-6)
+    np.testing.assert_allclose(lift[1], [0.3, 0.2], atol=1e-6)
+
+
 def test_football_game_is_reexported_not_redefined():
     import lime_core.zoo as zoo
 
@@ -374,3 +390,23 @@ def test_loaders_reject_bad_arguments():
         images.load_scenes("swapped")
     with pytest.raises(TypeError, match="shape_mask"):
         images.shape_detector_model(np.ones((4, 4)))
+
+
+def test_image_model_logits_are_the_module_output_in_batches():
+    import torch
+
+    model = images.load_digits_cnn()
+    batch = images.load_digits(split="test").images[:7]
+    small = images.ImageModel(model.module, model.class_names, model.image_size, batch_size=3)
+    with torch.no_grad():
+        expected = model.module(torch.as_tensor(batch.transpose(0, 3, 1, 2).astype(np.float32))).numpy()
+    out = small.logits(batch)                      # three batches: 3 + 3 + 1
+    assert out.shape == (7, len(model.class_names)) and out.dtype == np.float64
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    # softmax of the logits is predict_proba
+    soft = np.exp(out - out.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(soft / soft.sum(axis=1, keepdims=True), model.predict_proba(batch), atol=1e-6)
+    with pytest.raises(ValueError, match="images"):
+        model.logits(batch[0])
+    with pytest.raises(ValueError, match="images"):
+        model.logits(np.zeros((1, 8, 8, 3)))

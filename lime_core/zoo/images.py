@@ -141,6 +141,31 @@ class ImageModel:
             return np.zeros((0, len(self.class_names)))
         return np.concatenate(out).astype(float)
 
+    def logits(self, images: Any) -> np.ndarray:
+        """Class scores (logits) ``(n, k)`` for a numpy batch ``(n, H, W, 3)`` in [0, 1].
+
+        ``S(x) = module(x)`` before the softmax/sigmoid: the quantity gradient methods
+        explain, so perturbation methods (LIME, deletion curves) called with
+        ``model.logits`` explain the same output. Channels-last numpy in, numpy out;
+        runs in batches of ``batch_size`` under ``torch.no_grad``. See the course
+        notebooks ``course/13_lime_theory.ipynb`` and ``course/14_choosing_a_method.ipynb``.
+        """
+        import torch
+
+        arr = check_images(images)
+        if arr.shape[1:3] != (self.image_size, self.image_size):
+            raise ValueError(f"images must be {self.image_size}x{self.image_size}, "
+                             f"got shape {arr.shape}")
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(arr), self.batch_size):
+                x = torch.from_numpy(np.ascontiguousarray(
+                    arr[start:start + self.batch_size].transpose(0, 3, 1, 2)))
+                out.append(self.module(x).numpy())
+        if not out:
+            return np.zeros((0, len(self.class_names)))
+        return np.concatenate(out).astype(float)
+
     def predict(self, images: Any) -> np.ndarray:
         """Most probable class per image (argmax of ``predict_proba``)."""
         return self.predict_proba(images).argmax(axis=1)

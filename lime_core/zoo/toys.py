@@ -64,29 +64,25 @@ def a_or_b(x: np.ndarray) -> np.ndarray:
 
 
 def a_or_b_model():
-    """The "A OR B" model as a torch ``nn.Module``: ``(n, 2) -> (n, 1)``.
+    """The "A OR B" model as a torch ``nn.Sequential``: ``(n, 2) -> (n, 1)``.
 
-    ``f(a, b) = 1 - relu(1 - a - b)``, built from a linear layer and a ReLU so the
-    gradient methods (and DeepLIFT) can walk through it.
+    ``f(a, b) = 1 - relu(1 - a - b)``, three layers in a row:
+
+        Linear(2, 1): h = 1 - a - b        (weight [-1, -1], bias 1)
+        ReLU:         r = relu(h)
+        Linear(1, 1): f = 1 - r            (weight -1, bias 1)
+
+    A plain ``nn.Sequential``, so every gradient method, and DeepLIFT (which walks the
+    layers of a Sequential one by one), accepts it as it is. See the course notebooks
+    ``course/09_integrated_gradients.ipynb`` and ``course/10_shapley_shap.ipynb``.
     """
     import torch
     from torch import nn
 
-    class AOrB(nn.Module):
-        """f(a, b) = 1 - relu(1 - a - b)."""
-
-        def __init__(self):
-            super().__init__()
-            self.inner = nn.Linear(2, 1)
-            self.outer = nn.Linear(1, 1)
-            with torch.no_grad():
-                self.inner.weight.copy_(torch.tensor([[-1.0, -1.0]]))
-                self.inner.bias.fill_(1.0)
-                self.outer.weight.fill_(-1.0)
-                self.outer.bias.fill_(1.0)
-            self.relu = nn.ReLU()
-
-        def forward(self, x):
-            return self.outer(self.relu(self.inner(x)))
-
-    return AOrB().eval()
+    model = nn.Sequential(nn.Linear(2, 1), nn.ReLU(), nn.Linear(1, 1))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[-1.0, -1.0]]))
+        model[0].bias.fill_(1.0)
+        model[2].weight.fill_(-1.0)
+        model[2].bias.fill_(1.0)
+    return model.eval()
