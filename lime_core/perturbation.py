@@ -148,7 +148,9 @@ def truncated_normal(rng: np.random.Generator, lo, hi, mu, sd, index=None) -> np
 
     Inverse-CDF sampling: with ``a = (lo - mu) / sd``, ``b = (hi - mu) / sd`` and
     ``u ~ U(0, 1)``, ``x = mu + sd * Phi^{-1}(Phi(a) + u (Phi(b) - Phi(a)))``. Intervals
-    in the upper tail are mirrored to the lower tail, where ``Phi`` keeps its precision.
+    in the upper tail (``a > 0``) are mirrored to the lower tail, where ``Phi`` keeps its
+    precision: there ``x = mu - sd * Phi^{-1}(...)`` on ``[-b, -a]``. The result is clipped
+    to ``[lo, hi]`` against rounding (an interval of zero width returns ``lo``).
 
     ``lo, hi, mu, sd`` are arrays of the same shape. Without ``index`` one value is drawn
     per entry; with an int array ``index``, one value is drawn per entry of ``index``
@@ -158,14 +160,14 @@ def truncated_normal(rng: np.random.Generator, lo, hi, mu, sd, index=None) -> np
 
     lo, hi, mu, sd = (np.asarray(v, dtype=float) for v in (lo, hi, mu, sd))
     a, b = (lo - mu) / sd, (hi - mu) / sd
-    flip = a > 0
-    a, b = np.where(flip, -b, a), np.where(flip, -a, b)
-    cdf_a, cdf_b = ndtr(a), ndtr(b)
+    sign = np.where(a > 0, -1.0, 1.0)  # -1: mirror the interval to the lower tail
+    cdf_a = ndtr(np.minimum(sign * a, sign * b))
+    cdf_b = ndtr(np.maximum(sign * a, sign * b))
+    scale = sign * sd
     if index is not None:
-        a, b, flip, cdf_a, cdf_b, mu, sd = (v[index] for v in (a, b, flip, cdf_a, cdf_b, mu, sd))
-    z = ndtri(cdf_a + rng.random(np.shape(a)) * (cdf_b - cdf_a))
-    z = np.clip(z, a, b)
-    return mu + sd * np.where(flip, -z, z)
+        cdf_a, cdf_b, mu, scale, lo, hi = (v[index] for v in (cdf_a, cdf_b, mu, scale, lo, hi))
+    z = ndtri(cdf_a + rng.random(np.shape(cdf_a)) * (cdf_b - cdf_a))
+    return np.clip(mu + scale * z, lo, hi)
 
 
 def draw_categories(rng: np.random.Generator, values: np.ndarray, freqs: np.ndarray, n: int) -> np.ndarray:
@@ -308,10 +310,10 @@ class TabularSampler:
                 X[:, j] = drawn
                 continue
             b = drawn.astype(int)
-            lo, hi = self.bin_min[j], self.bin_max[j]
-            values = truncated_normal(rng, lo, hi, self.bin_mean[j], self.bin_std[j], index=b)
-            # bins of zero width (a repeated quartile value) hold that single value
-            X[:, j] = np.where(lo[b] < hi[b], values, lo[b])
+            # a bin of zero width (a repeated quartile value) holds that single value
+            X[:, j] = truncated_normal(
+                rng, self.bin_min[j], self.bin_max[j], self.bin_mean[j], self.bin_std[j], index=b
+            )
         X[0] = row
         Z[0] = (row - self.mean) / self.std if self.sampling == "gaussian" else 1.0
         if self.sampling == "gaussian":
