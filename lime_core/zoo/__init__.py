@@ -22,7 +22,8 @@ Model conventions
   batch ``(n, H, W, 3)`` of floats in [0, 1] (channels last, what LIME perturbs) and
   returns ``(n, k)``; ``model.module`` is the torch ``nn.Module`` in eval mode that
   gradient methods call on ``(n, 3, H, W)`` float32 tensors (channels first) and that
-  returns logits ``(n, k)``.
+  returns logits ``(n, k)``; ``model.logits(images)`` gives those logits for a numpy
+  channels-last batch (batched, without gradients).
 
 Text (``lime_core.zoo.text``, ``.newsgroups``, ``.books``)
 ----------------------------------------------------------
@@ -104,8 +105,9 @@ Toys (``lime_core.zoo.toys``)
 ``load_two_moons(n=400, noise=0.2, random_state=0) -> TabularDataset``
 ``train_two_moons_model(dataset=None) -> sklearn classifier``
     Nonlinear classifier with ``predict_proba`` (the 2-D LIME picture).
-``a_or_b_model() -> torch nn.Module``
-    f(a, b) = min(1, a + b) = 1 - relu(1 - a - b): the saturating "A OR B" model.
+``a_or_b_model() -> torch nn.Sequential``
+    f(a, b) = min(1, a + b) = 1 - relu(1 - a - b): the saturating "A OR B" model, built
+    as Linear, ReLU, Linear so that DeepLIFT's rescale rule applies to it.
 ``football_game`` (re-exported from :mod:`lime_core.shapley` when present).
 """
 
