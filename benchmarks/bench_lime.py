@@ -195,13 +195,16 @@ def bench_tabular() -> dict[str, float]:
         explainer = LimeTabularExplainer(X, feature_names=names, random_state=0)
         explainer.explain_instance(X[0], forest.predict_proba, num_features=10, num_samples=5000)
 
+    def run_ours():
+        return explain_tabular(X[0], forest.predict_proba, X, feature_names=names, num_features=10,
+                               num_samples=5000, random_state=0)
+
+    sampled = run_ours().extra["inputs"]  # the forest alone, on the rows LIME really sends it
     return interleaved({
         "d_lime": run_lime,
-        "d_ours": lambda: explain_tabular(
-            X[0], forest.predict_proba, X, feature_names=names, num_features=10, num_samples=5000,
-            random_state=0),
-        "d_classifier": lambda: forest.predict_proba(X[np.arange(5000) % len(X)]),
-    }, repeats=5)
+        "d_ours": run_ours,
+        "d_classifier": lambda: forest.predict_proba(sampled),
+    }, repeats=7)
 
 
 def import_time() -> float:
@@ -236,7 +239,8 @@ def main() -> dict[str, float]:
     r.update(bench_tabular())
     print(f"(d) tabular, breast cancer, forest, 5000 samples: lime {r['d_lime']:.3f} s, "
           f"lime_core {r['d_ours']:.3f} s, speed-up {r['d_lime'] / r['d_ours']:.1f}x (goal >= 2x); "
-          f"classifier alone {r['d_classifier']:.3f} s")
+          f"classifier alone {r['d_classifier']:.3f} s, so the explainer's own time is "
+          f"{(r['d_lime'] - r['d_classifier']) / (r['d_ours'] - r['d_classifier']):.1f}x less")
     return r
 
 
