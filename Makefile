@@ -7,8 +7,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.limelab-installed
 # torch is pinned to the CPU build cached on the course machines; a looser
-# requirement would pull a multi-GB CUDA build.
+# requirement would pull a multi-GB CUDA build. On a Linux laptop outside the course
+# machines, PyPI's torch==2.13.0 is the CUDA build too: ask for the CPU wheel with
+#   make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH  := torch==2.13.0
+TORCH_INDEX ?=
 
 # Two workers on a two-core laptop: keep each to one BLAS/torch thread.
 export MPLBACKEND := Agg
@@ -32,7 +35,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

@@ -42,7 +42,7 @@ def _median_times(fns: dict, repeats: int) -> dict:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def main(repeats: int = 5) -> dict:
+def main(repeats: int = 9) -> dict:
     """Time IG, saliency and DeepLIFT in lime_core and captum; print and return the numbers."""
     import torch
     from captum.attr import DeepLift, IntegratedGradients, Saliency
