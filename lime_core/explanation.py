@@ -200,8 +200,13 @@ class Explanation:
             _, ax = plt.subplots(figsize=(5, 4))
         if self.mode == "image":
             img = np.asarray(self.image, dtype=float)
-            if img.max() > 1:
+            if img.ndim == 2:  # grayscale: three equal channels, so colours can be blended in
+                img = np.stack([img] * 3, axis=-1)
+            low, high = float(img.min()), float(img.max())
+            if low >= 0 and 1 < high <= 255:  # 8-bit values
                 img = img / 255.0
+            elif low < 0 or high > 1:  # any other range: stretch it to [0, 1]
+                img = (img - low) / max(high - low, 1e-12)
             mask = self.image_mask(label, num_features, positive_only=False)
             overlay = img.copy()
             overlay[mask == 1] = 0.5 * overlay[mask == 1] + 0.5 * np.array([0.0, 0.8, 0.0])

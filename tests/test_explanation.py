@@ -83,3 +83,19 @@ def test_plot_and_html(setup):
     page = exp._repr_html_()
     assert "<svg" in page and "<script" not in page.lower()
     assert page.count("<rect") == len(exp.as_list())
+
+
+@pytest.mark.parametrize("scale", [1.0, 255.0, 1000.0])
+def test_plot_grayscale_and_any_range(scale):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    gray = np.random.default_rng(0).random((16, 16)) * scale
+    exp = explain_image(gray, lambda b: b.reshape(len(b), -1).mean(axis=1),
+                        segments=grid_segments((16, 16), 2, 2), num_samples=30, random_state=0)
+    ax = exp.plot()
+    shown = ax.images[0].get_array()
+    assert shown.shape == (16, 16, 3) and 0 <= shown.min() and shown.max() <= 1
+    plt.close("all")
