@@ -37,6 +37,8 @@ def _check_image(image) -> np.ndarray:
     image = check_array(image, "image", ndim=(2, 3), dtype=None)
     if image.dtype.kind not in "uif":
         raise TypeError(f"image must hold numbers, got dtype {image.dtype}")
+    if image.shape[0] < 2 or image.shape[1] < 2:
+        raise ValueError(f"image must be at least 2 x 2 pixels, got shape {image.shape}")
     if image.dtype.kind == "f" and not np.all(np.isfinite(image)):
         raise ValueError("image contains NaN or infinite values")
     return image

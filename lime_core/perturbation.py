@@ -25,10 +25,12 @@ def replacement_image(image, segments, hide_color="mean", blur_sigma: float = 5.
     (``xi_bar_u = mean_{v in J_j} xi_v`` for ``u in J_j``, lime's default); a number or a
     per-channel tuple gives a constant colour; ``"blur"`` a Gaussian blur of the image
     (``blur_sigma`` pixels). The result has the image's dtype (like lime, means are
-    truncated for integer images).
+    truncated for integer images). ``hide_color=None`` means ``"mean"``, as in lime.
     """
     image = np.asarray(image)
     segments = np.asarray(segments)
+    if hide_color is None:
+        hide_color = "mean"
     if isinstance(hide_color, str):
         check_choice(hide_color, "hide_color", ("mean", "blur"))
         if hide_color == "blur":
@@ -52,6 +54,8 @@ def replacement_image(image, segments, hide_color="mean", blur_sigma: float = 5.
         raise TypeError(f"hide_color must be 'mean', 'blur', a number or a colour, got {hide_color!r}") from err
     if colour.ndim > 1 or (colour.ndim == 1 and (image.ndim != 3 or colour.shape[0] != image.shape[2])):
         raise ValueError(f"hide_color must be a number or one value per channel, got {hide_color!r}")
+    if not np.all(np.isfinite(colour)):
+        raise ValueError(f"hide_color must be finite, got {hide_color!r}")
     out = np.empty_like(image)
     out[...] = colour.astype(image.dtype)
     return out

@@ -102,6 +102,15 @@ def test_segments_callable_and_grayscale():
 GRID = grid_segments((24, 24), 2, 2)
 
 
+def test_hide_color_none_means_mean_as_in_lime(photo):
+    from lime_core.perturbation import replacement_image
+
+    assert np.array_equal(replacement_image(photo, GRID, None), replacement_image(photo, GRID, "mean"))
+    a = explain_image(photo, two_class, segments=GRID, num_samples=20, hide_color=None, random_state=0)
+    b = explain_image(photo, two_class, segments=GRID, num_samples=20, random_state=0)
+    assert np.array_equal(a.predictions, b.predictions)
+
+
 @pytest.mark.parametrize(
     "kwargs, error, words",
     [
@@ -116,6 +125,9 @@ GRID = grid_segments((24, 24), 2, 2)
         ({"segments": np.zeros((24, 24), int)}, ValueError, "segments must contain at least 2"),
         ({"segments": np.zeros((5, 5), int)}, ValueError, "segments must have the image's shape"),
         ({"hide_color": "purple"}, ValueError, "hide_color"),
+        ({"hide_color": float("nan")}, ValueError, "hide_color must be finite"),
+        ({"hide_color": (0.0, np.inf, 0.0)}, ValueError, "hide_color must be finite"),
+        ({"image": np.zeros((0, 0, 3)), "segments": None}, ValueError, "image must be at least 2 x 2"),
         ({"labels": [5]}, ValueError, "labels"),
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"random_state": 1.5}, TypeError, "random_state"),
