@@ -155,6 +155,8 @@ def _as_baseline(baseline: Any, x, name: str = "baseline"):
     if baseline is None:
         return torch.zeros_like(x)
     if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
+        if not math.isfinite(baseline):
+            raise ValueError(f"{name} must be a finite number, got {baseline}")
         return torch.full_like(x, float(baseline))
     if isinstance(baseline, torch.Tensor):
         base = baseline.detach().to(dtype=x.dtype)

@@ -146,3 +146,8 @@ def test_ig_rejects_bad_input(cnn_batch):
         G.integrated_gradients(net, x, target=0, steps=2.5)
     with pytest.raises(TypeError, match="^baseline"):
         G.integrated_gradients(net, x, target=0, baseline="black")
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="^baseline must be a finite number"):
+            G.integrated_gradients(net, x, target=0, baseline=bad, steps=4)
+        with pytest.raises(ValueError, match="^baseline must be a finite number"):
+            G.gradient_times_input(net, x, target=0, baseline=bad)
