@@ -88,6 +88,7 @@ from lime_core.theory import (
     shape_detector_limit,
     sigma_inverse,
     sigma_matrix,
+    smallest_bandwidth,
 )
 
 __version__ = "0.1.0"
@@ -103,6 +104,6 @@ __all__ = [
     "linear_game", "linear_model_limit", "marginal_value_fn", "perturb_image_batches",
     "perturb_text", "pointing_game", "recall_at_k", "replacement_image", "roar", "saliency",
     "sample_masks", "segment", "submodular_pick", "shape_detector_limit", "shapley_exact",
-    "shapley_kernel_weight", "shapley_permutation", "sigma_inverse", "sigma_matrix",
+    "shapley_kernel_weight", "shapley_permutation", "sigma_inverse", "sigma_matrix", "smallest_bandwidth",
     "smoothgrad", "stability", "tokenise", "weighted_r2", "weighted_ridge",
 ]

@@ -163,6 +163,25 @@ def sigma_matrix(d: int, nu: float) -> np.ndarray:
     return sigma
 
 
+# The smallest weight, relative to the instance's own weight 1, that the masks with one
+# superpixel switched off may get. Below it Sigma is singular in double precision: the
+# instance carries all the weight and the coefficients are not determined.
+MIN_NEIGHBOUR_WEIGHT = 1e-9
+
+
+def smallest_bandwidth(d: int) -> float:
+    """The smallest ``nu`` for which :func:`sigma_inverse` works with ``d`` superpixels.
+
+    It is the ``nu`` at which a mask with one superpixel off gets weight
+    ``pi(1) = MIN_NEIGHBOUR_WEIGHT``:
+    ``nu_min = (1 - sqrt(1 - 1/d)) / sqrt(2 ln(1 / MIN_NEIGHBOUR_WEIGHT))``.
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+    """
+    d = _check_d(d)
+    return (1.0 - math.sqrt(1.0 - 1.0 / d)) / math.sqrt(2.0 * math.log(1.0 / MIN_NEIGHBOUR_WEIGHT))
+
+
 def inverse_coefficients(d: int, nu: float) -> InverseCoefficients:
     """The numbers ``c_d, sigma_0, ..., sigma_3`` of the closed-form ``Sigma^{-1}``.
 
@@ -174,18 +193,51 @@ def inverse_coefficients(d: int, nu: float) -> InverseCoefficients:
         sigma_2 = ((d - 2) alpha_0 alpha_2 - (d - 1) alpha_1^2 + alpha_0 alpha_1) / (alpha_1 - alpha_2)
         sigma_3 = (alpha_1^2 - alpha_0 alpha_2) / (alpha_1 - alpha_2)
 
+    How they are computed: for a small ``nu`` the three alphas are almost equal (the
+    instance carries nearly all the weight), and the differences above lose every
+    digit. So the differences are written as sums of terms that do not cancel. Let
+    ``w_k = 2^-d binom(d, k) pi(d - k)`` be the weight of the masks with ``k`` ones; then
+    ``alpha_p = sum_k w_k k(k-1)..(k-p+1) / (d(d-1)..(d-p+1))`` and
+
+        alpha_1 - alpha_2           = 2^-d sum_k binom(d - 2, k - 1) pi(d - k)   (z_1 = 1, z_2 = 0)
+        c_d                         = sum_{k,l} w_k w_l (k - l)^2 / (2 d)
+        alpha_0 alpha_2 - alpha_1^2 = sum_{k,l} w_k w_l [d (k(k-1) + l(l-1)) - 2 (d-1) k l] / (2 d^2 (d-1))
+
+    where the bracket is computed in integers (it is exactly 0 for ``k = l = d``, the
+    term that would otherwise swamp the rest). Then ``sigma_2`` has the numerator
+    ``c_d - (alpha_0 alpha_2 - alpha_1^2)`` and ``sigma_3`` the numerator
+    ``-(alpha_0 alpha_2 - alpha_1^2)``.
+
+    Raises ``ValueError`` when ``nu < smallest_bandwidth(d)``: ``Sigma`` is then
+    singular in double precision.
+
     See the course notebook ``course/13_lime_theory.ipynb``.
     """
     d = _check_d(d)
     nu = check_positive(nu, "nu")
-    a0, a1, a2 = (alpha(d, nu, p) for p in range(3))
-    c_d = (d - 1) * a0 * a2 - d * a1**2 + a0 * a1
+    if kernel_weight(1, d, nu) < MIN_NEIGHBOUR_WEIGHT:
+        raise ValueError(
+            f"nu = {nu:g} is too small for d = {d} superpixels: a mask with one superpixel off "
+            f"gets weight {float(kernel_weight(1, d, nu)):.1e} next to the instance's 1, so Sigma is "
+            f"singular in double precision; use nu >= {smallest_bandwidth(d):.4g}"
+        )
+    k = np.arange(d + 1)
+    w = np.array([math.comb(d, int(j)) for j in k], dtype=float) * kernel_weight(d - k, d, nu) / 2.0**d
+    a1 = float(np.sum(w * k) / d)
+    a2 = float(np.sum(w * k * (k - 1)) / (d * (d - 1)))
+    between = np.array([math.comb(d - 2, int(j) - 1) if j >= 1 else 0 for j in k], dtype=float)
+    a1_minus_a2 = float(np.sum(between * kernel_weight(d - k, d, nu)) / 2.0**d)
+    kk, ll = np.meshgrid(k, k, indexing="ij")
+    pair = np.outer(w, w)
+    c_d = float(np.sum(pair * (kk - ll) ** 2) / (2 * d))
+    bracket = d * (kk * (kk - 1) + ll * (ll - 1)) - 2 * (d - 1) * kk * ll  # integers, exact
+    spread = float(np.sum(pair * bracket) / (2 * d**2 * (d - 1)))  # alpha_0 alpha_2 - alpha_1^2
     return InverseCoefficients(
         c_d=c_d,
         sigma0=(d - 1) * a2 + a1,
         sigma1=-a1,
-        sigma2=((d - 2) * a0 * a2 - (d - 1) * a1**2 + a0 * a1) / (a1 - a2),
-        sigma3=(a1**2 - a0 * a2) / (a1 - a2),
+        sigma2=(c_d - spread) / a1_minus_a2,
+        sigma3=-spread / a1_minus_a2,
     )
 
 

@@ -266,3 +266,37 @@ def test_lime_limit_counts_its_model_calls(image):
     limit = T.lime_limit(counted, image, SEGMENTS, "mean", 0.25, label=0, batch_size=10)
     assert limit.model_calls == len(calls) == 7  # 2^6 = 64 masks, 10 per call
     assert sum(calls) == 64
+
+
+def _exact_sigma_inverse(d, nu):
+    """Sigma^{-1} with 60 significant digits (mpmath ships with torch's sympy)."""
+    import itertools
+
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 60
+    sigma = mp.matrix(d + 1, d + 1)
+    for mask in itertools.product([0, 1], repeat=d):
+        ones = sum(mask)
+        w = mp.e ** (-((1 - mp.sqrt(mp.mpf(ones) / d)) ** 2) / (2 * mp.mpf(nu) ** 2))
+        row = (1,) + mask
+        for a in range(d + 1):
+            for b in range(d + 1):
+                sigma[a, b] += w * row[a] * row[b] / 2**d
+    return np.array((sigma**-1).tolist(), dtype=float)
+
+
+@pytest.mark.parametrize("d, nu", [(6, 0.015), (6, 0.02), (6, 0.03), (2, 0.05), (3, 0.04)])
+def test_closed_form_inverse_stays_exact_for_small_bandwidths(d, nu):
+    # the alphas agree to many digits here; the closed form must not subtract them
+    exact = _exact_sigma_inverse(d, nu)
+    ours = T.sigma_inverse(d, nu)
+    assert np.max(np.abs(ours - exact)) <= 1e-12 * np.max(np.abs(exact))
+
+
+@pytest.mark.parametrize("d", [2, 6, 40])
+def test_too_small_bandwidth_is_refused_by_name(d):
+    nu_min = T.smallest_bandwidth(d)
+    T.sigma_inverse(d, nu_min * 1.01)  # just above: works
+    for nu in (nu_min * 0.99, nu_min / 10):
+        with pytest.raises(ValueError, match=r"^nu = .* too small for d = %d.*use nu >=" % d):
+            T.sigma_inverse(d, nu)

@@ -176,8 +176,9 @@ class KernelWidthExplorer(AnimatedWidget):
 
     def limit_path(self, target: int | None = None) -> np.ndarray:
         """``(len(widths), d)`` limit coefficients ``beta(nu)`` (no model call); NaN
-        when there are too many superpixels for the exact expectation."""
-        from lime_core.theory import kernel_weight, sigma_inverse
+        when there are too many superpixels for the exact expectation, and for widths
+        below :func:`lime_core.theory.smallest_bandwidth` (Sigma singular there)."""
+        from lime_core.theory import kernel_weight, sigma_inverse, smallest_bandwidth
 
         if not self.has_limit:
             return np.full((len(self.widths), self.d), np.nan)
@@ -187,6 +188,9 @@ class KernelWidthExplorer(AnimatedWidget):
         num_off = self.d - self.all_masks.sum(axis=1)
         path = np.empty((len(self.widths), self.d))
         for r, nu in enumerate(self.widths):
+            if nu < smallest_bandwidth(self.d):
+                path[r] = np.nan
+                continue
             weights = kernel_weight(num_off, self.d, nu)
             gamma = design.T @ (weights * values) / len(self.all_masks)
             path[r] = (sigma_inverse(self.d, float(nu)) @ gamma)[1:]
