@@ -52,6 +52,16 @@ IG_METHODS = (
 )
 SMOOTHGRAD_VARIANTS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 DEFAULT_BATCH_SIZE = 64
+# Integrated Gradients evaluates many points per input. On a CPU a pass over a few
+# million input numbers is faster than one giant pass (the activations stay in the
+# caches): for 3 x 224 x 224 images 13 points per pass ran ~1.7x faster than 50.
+PATH_BATCH_NUMBERS = 2**21
+
+
+def path_batch_size(numbers_per_point: int) -> int:
+    """Default points per pass for path methods: ``PATH_BATCH_NUMBERS`` input numbers
+    per pass, at least 1 and at most ``DEFAULT_BATCH_SIZE`` points."""
+    return int(min(DEFAULT_BATCH_SIZE, max(1, PATH_BATCH_NUMBERS // max(1, numbers_per_point))))
 
 
 @dataclass(frozen=True)
@@ -510,7 +520,7 @@ def integrated_gradients(
     baseline: Any = None,
     steps: int = 50,
     method: str = "gausslegendre",
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     return_convergence_delta: bool = False,
 ):
     """Integrated Gradients (Sundararajan, Taly and Yan, 2017).
@@ -529,10 +539,13 @@ def integrated_gradients(
 
     Parameters
     ----------
-    model, inputs, target, batch_size
+    model, inputs, target
         As in :func:`saliency`.
     baseline : None, float, or array/tensor of the shape of one row or of ``inputs``
         Reference ``x'`` (default zeros).
+    batch_size : int, optional
+        Path points per forward/backward pass. Default :func:`path_batch_size`: up to 64
+        points, fewer for large inputs (13 for a 3 x 224 x 224 image).
     steps : int
         Number of points ``m`` on each path (>= 2 for the Riemann rules).
     method : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}
@@ -548,7 +561,10 @@ def integrated_gradients(
     """
     import torch
 
-    x, was_numpy, targets, batch_size = _prepare(model, inputs, target, batch_size)
+    x, was_numpy, targets, _ = _prepare(model, inputs, target, 1)
+    if batch_size is None:
+        batch_size = path_batch_size(x[0].numel())
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     base = _as_baseline(baseline, x)
     nodes, weights = integration_nodes(steps, method)
     m = len(nodes)
