@@ -824,7 +824,8 @@ def deep_shap(
     inputs: Any,
     *,
     target: int | Sequence[int] | None,
-    background: Any,
+    baseline: Any = None,
+    background: Any = None,
     eps: float = _DEEPLIFT_EPS,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ):
@@ -841,32 +842,45 @@ def deep_shap(
     ----------
     model, inputs, target, eps, batch_size
         As in :func:`deeplift`.
-    background : array or tensor, shape ``(B, ...)``, rows shaped like one input row
-        The baselines, ``B >= 1``.
+    baseline : array or tensor, shape ``(B, ...)``, rows shaped like one input row
+        The background baselines, ``B >= 1`` (the same ``baseline=`` keyword as the
+        other methods; here it holds a set of rows).
+    background : array or tensor, optional
+        Another name for ``baseline`` (shap calls it the background); give one of the two.
 
     Returns
     -------
     numpy.ndarray or torch.Tensor
         Same shape and kind as ``inputs``.
     """
+    if (baseline is None) == (background is None):
+        raise TypeError("deep_shap needs exactly one of baseline= or background= (the set of baseline rows)")
+    import torch
+
+    background = baseline if background is None else background
+    name = "baseline" if baseline is not None else "background"
     _deeplift_layers(model)
     x, was_numpy, targets, batch_size = _prepare(model, inputs, target, batch_size)
     # an empty background is refused here ("must be a batch with at least one row")
-    back, _ = _as_tensor(background, model, name="background")
+    back, _ = _as_tensor(background, model, name=name)
     if tuple(back.shape[1:]) != tuple(x.shape[1:]):
         raise ValueError(
-            f"background rows must have the shape of one input row {tuple(x.shape[1:])}, "
-            f"got background of shape {tuple(back.shape)}"
+            f"{name} rows must have the shape of one input row {tuple(x.shape[1:])}, "
+            f"got {name} of shape {tuple(back.shape)}"
         )
-    n, b = x.shape[0], back.shape[0]
-    # pair every input row with every background row: row r*B + j is (x_r, x'_j)
-    x_pairs = x.repeat_interleave(b, dim=0)
-    back_pairs = back.repeat(n, *([1] * (x.ndim - 1)))
-    t_pairs = None if targets is None else targets.repeat_interleave(b)
-    attributions = deeplift(model, x_pairs, target=t_pairs, baseline=back_pairs, eps=eps,
-                            batch_size=batch_size)
-    attributions = attributions.reshape(n, b, *x.shape[1:]).mean(dim=1)
-    return _output(attributions, was_numpy)
+    b = back.shape[0]
+    total = []
+    for r in range(x.shape[0]):
+        # pair input row r with every background row, batch_size pairs at a time
+        row_sum = 0
+        for start in range(0, b, batch_size):
+            chunk = back[start:start + batch_size]
+            t = None if targets is None else targets[r].repeat(len(chunk))
+            pairs = deeplift(model, x[r:r + 1].expand(len(chunk), *x.shape[1:]), target=t,
+                             baseline=chunk, eps=eps, batch_size=batch_size)
+            row_sum = row_sum + pairs.sum(dim=0)
+        total.append(row_sum / b)
+    return _output(torch.stack(total), was_numpy)
 
 
 __all__ = [

@@ -206,3 +206,27 @@ def test_batchnorm_and_adaptive_pooling_in_eval_mode_match_captum():
     net.train()
     with pytest.raises(ValueError, match="^model must be in eval"):
         G.deeplift(net, x, target=1, baseline=x0)
+
+
+def test_deep_shap_baseline_keyword_and_bounded_batches():
+    torch = pytest.importorskip("torch")
+    from lime_core.gradients import deep_shap
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 2)).double()
+    x = torch.randn(3, 4, dtype=torch.float64)
+    back = torch.randn(10, 4, dtype=torch.float64)
+    a = deep_shap(net, x, target=1, baseline=back)
+    b = deep_shap(net, x, target=1, background=back)
+    c = deep_shap(net, x, target=[0, 1, 1], baseline=back, batch_size=3)  # chunks of 3 pairs
+    assert torch.equal(a, b)
+    # adds up to S(x) - mean_b S(x'_b), row by row, whatever the chunking
+    with torch.no_grad():
+        gap = net(x)[:, 1] - net(back)[:, 1].mean()
+        gap_c = net(x)[torch.arange(3), torch.tensor([0, 1, 1])] - net(back)[:, [0, 1, 1]].mean(dim=0)
+    assert torch.allclose(a.sum(dim=1), gap, atol=1e-10)
+    assert torch.allclose(c.sum(dim=1), gap_c, atol=1e-10)
+    with pytest.raises(TypeError, match="exactly one of baseline= or background="):
+        deep_shap(net, x, target=1, baseline=back, background=back)
+    with pytest.raises(TypeError, match="exactly one of baseline= or background="):
+        deep_shap(net, x, target=1)
