@@ -220,7 +220,14 @@ def _as_targets(target: Any, n_rows: int):
 
 def _selected_scores(model: Callable, x, targets):
     """Return ``S_c(x)`` for every row: the model's score of each row's target class."""
-    return _pick_scores(model(x), x.shape[0], targets)
+    try:
+        out = model(x)
+    except RuntimeError as err:  # torch's shape and dtype errors
+        raise ValueError(
+            f"model failed on inputs of shape {tuple(x.shape)} and dtype {x.dtype}; check that "
+            f"inputs match what the model expects. torch said: {err}"
+        ) from err
+    return _pick_scores(out, x.shape[0], targets)
 
 
 def _pick_scores(out, n_rows: int, targets):

@@ -84,5 +84,7 @@ def exponential_kernel(distances, kernel_width: float) -> np.ndarray:
     See the course notebook ``course/03_lime_algorithm.ipynb``.
     """
     d = check_array(distances, "distances", ndim=(0, 1, 2))
+    if np.any(d < 0):
+        raise ValueError(f"distances must be >= 0, got a minimum of {float(d.min())}")
     w = check_positive(kernel_width, "kernel_width")
     return np.sqrt(np.exp(-(d**2) / w**2))

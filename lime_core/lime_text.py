@@ -58,7 +58,9 @@ def explain_text(
 
     Other parameters as in :func:`lime_core.lime_image.explain_image`.
     """
-    domain = tokenise(text, bow=bow, mask_string=mask_string)
+    if not isinstance(bow, bool):
+        raise TypeError(f"bow must be True or False, got {bow!r}")
+    domain = tokenise(text, bow=bool(bow), mask_string=mask_string)
     check_callable(classifier_fn, "classifier_fn")
     num_samples = check_int(num_samples, "num_samples", minimum=2)
     num_features = check_int(num_features, "num_features", minimum=1)

@@ -124,7 +124,12 @@ def _check_d(d: Any, maximum: int | None = None) -> int:
 
 def _evaluate(value_fn: ValueFn, masks: np.ndarray) -> np.ndarray:
     """Call ``value_fn`` on ``masks`` and check it returned one finite number per row."""
-    out = np.asarray(value_fn(masks), dtype=float)
+    raw = value_fn(masks)
+    try:
+        out = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"value_fn must return numbers, one per mask row; got {type(raw).__name__} "
+                         f"that numpy cannot read as floats ({err})") from err
     if out.shape == (masks.shape[0], 1):
         out = out[:, 0]
     if out.shape != (masks.shape[0],):

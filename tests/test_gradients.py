@@ -157,3 +157,11 @@ def test_a_float64_tensor_works_with_a_float32_network(cnn_and_inputs):
     attr = G.integrated_gradients(net, x.double(), target=0, steps=4)
     assert isinstance(attr, torch.Tensor) and attr.dtype == torch.float32
     torch.testing.assert_close(attr, G.integrated_gradients(net, x, target=0, steps=4))
+
+
+def test_model_failing_on_the_inputs_is_reported_by_name():
+    net = nn.Sequential(nn.Linear(4, 2))
+    with pytest.raises(ValueError, match=r"^model failed on inputs of shape \(\d+, 5\)"):
+        G.integrated_gradients(net, torch.randn(2, 5), target=0, steps=4)
+    with pytest.raises(ValueError, match=r"^model failed on inputs of shape"):
+        G.saliency(net, torch.randn(2, 5), target=0)

@@ -44,3 +44,8 @@ def test_kernel_width_must_be_positive(width):
 def test_reference_of_wrong_length():
     with pytest.raises(ValueError, match="reference"):
         cosine_distance(np.ones((3, 4)), np.ones(5))
+
+
+def test_exponential_kernel_refuses_negative_distances():
+    with pytest.raises(ValueError, match="^distances must be >= 0"):
+        exponential_kernel(np.array([0.1, -0.5]), 1.0)

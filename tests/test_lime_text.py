@@ -87,3 +87,8 @@ def test_same_seed_bit_identical():
 def test_bad_input(text, fn, kwargs, error, words):
     with pytest.raises(error, match=words):
         explain_text(text, fn, num_samples=kwargs.pop("num_samples", 20), **kwargs)
+
+
+def test_bow_must_be_a_bool():
+    with pytest.raises(TypeError, match="^bow must be True or False"):
+        explain_text("a fine film", lambda texts: np.ones((len(texts), 2)) / 2, bow="no", num_samples=10)

@@ -244,3 +244,8 @@ def test_bad_input_is_rejected_with_named_arguments():
         S.game_from_table([1, 2, 3], ["a", "b"])
     with pytest.raises(ValueError, match="^n_left must be >= 1"):
         S.glove_game(0, 2)
+
+
+def test_value_fn_returning_words_is_named():
+    with pytest.raises(ValueError, match="^value_fn must return numbers"):
+        S.shapley_exact(lambda masks: ["a"] * len(masks), 3)
