@@ -61,6 +61,8 @@ def choose_labels(first_prediction: np.ndarray, labels, top_labels) -> tuple[lis
 class Explanation:
     """A local explanation.
 
+    See the course notebook ``course/03_lime_algorithm.ipynb``.
+
     Attributes
     ----------
     mode : {"image", "text", "tabular"}

@@ -92,6 +92,15 @@ def explain_image(
 ) -> Explanation:
     """Explain ``classifier_fn``'s output on ``image`` with superpixel LIME.
 
+    Masks ``z in {0,1}^d`` switch superpixels off (replaced by ``hide_color``); each
+    perturbed image ``x(z)`` is weighted by ``pi(z) = exp(-D_cos(1, z)^2 / (2 w^2))``
+    (``w = kernel_width``), and for every explained label the surrogate
+    ``g(z) = b + sum_j beta_j z_j`` minimises
+    ``sum_i pi(z_i) (f(x(z_i)) - g(z_i))^2 + alpha ||beta||^2`` over the selected
+    superpixels.
+
+    See the course notebook ``course/05_lime_images.ipynb``.
+
     Parameters
     ----------
     image : (H, W) or (H, W, C) array

@@ -48,6 +48,13 @@ def explain_tabular(
 ) -> Explanation:
     """Explain ``classifier_fn``'s output on one table ``row``.
 
+    Rows are drawn from the training distribution (:class:`TabularSampler`); the
+    interpretable feature ``z_j = 1[sample in the row's quartile bin of feature j]``;
+    weights ``pi(z) = exp(-||1 - z||^2 / (2 w^2))`` with ``w = 0.75 sqrt(p)`` by default;
+    the weighted ridge surrogate ``g(z) = b + sum_j beta_j z_j`` is fitted per label.
+
+    See the course notebook ``course/06_lime_tabular.ipynb``.
+
     Parameters
     ----------
     row : (p,) array-like

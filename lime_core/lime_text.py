@@ -44,6 +44,13 @@ def explain_text(
 ) -> Explanation:
     """Explain ``classifier_fn``'s output on ``text`` by removing words.
 
+    Masks ``z in {0,1}^d`` keep or remove the ``d`` words (the number removed is uniform
+    in ``1..d``); each text is weighted by ``pi(z) = exp(-(100 D_cos(1, z))^2 / (2 w^2))``
+    and the weighted ridge surrogate ``g(z) = b + sum_j beta_j z_j`` is fitted per label,
+    minimising ``sum_i pi(z_i) (f(x(z_i)) - g(z_i))^2 + alpha ||beta||^2``.
+
+    See the course notebook ``course/04_lime_text.ipynb``.
+
     Parameters
     ----------
     text : str

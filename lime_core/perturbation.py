@@ -26,6 +26,8 @@ def replacement_image(image, segments, hide_color="mean", blur_sigma: float = 5.
     per-channel tuple gives a constant colour; ``"blur"`` a Gaussian blur of the image
     (``blur_sigma`` pixels). The result has the image's dtype (like lime, means are
     truncated for integer images). ``hide_color=None`` means ``"mean"``, as in lime.
+
+    See the course notebook ``course/05_lime_images.ipynb``.
     """
     image = np.asarray(image)
     segments = np.asarray(segments)
@@ -66,6 +68,8 @@ def perturb_image_batches(image, segments, Z, fudged, batch_size: int = 64) -> I
 
     For a batch of masks ``Z_b`` (b, d), ``keep = Z_b[:, segments]`` (b, H, W) says which
     pixels keep their value; the others take ``fudged``'s. Memory stays O(batch_size).
+
+    See the course notebook ``course/05_lime_images.ipynb``.
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     image = np.asarray(image)
@@ -106,7 +110,10 @@ class TextDomain:
 
 def tokenise(text: str, bow: bool = True, mask_string: str = "UNKWORDZ") -> TextDomain:
     """Split ``text`` like lime: ``re.split(r"(\\W+)")`` keeping the separators; every
-    non-separator piece is a word. Features are numbered in order of first appearance."""
+    non-separator piece is a word. Features are numbered in order of first appearance.
+
+    See the course notebook ``course/04_lime_text.ipynb``.
+    """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     pieces = [p for p in re.split(f"({WORD_SPLIT})", text) if p]
@@ -131,7 +138,10 @@ def tokenise(text: str, bow: bool = True, mask_string: str = "UNKWORDZ") -> Text
 
 def perturb_text(domain: TextDomain, Z) -> list[str]:
     """The texts for the masks ``Z``: hidden words are removed (bag of words) or replaced
-    by ``mask_string`` at their position (``bow=False``, as lime does)."""
+    by ``mask_string`` at their position (``bow=False``, as lime does).
+
+    See the course notebook ``course/04_lime_text.ipynb``.
+    """
     Z = np.asarray(Z, dtype=bool)
     is_word = domain.piece_feature >= 0
     keep = np.ones((Z.shape[0], len(domain.pieces)), dtype=bool)
@@ -199,6 +209,8 @@ class TabularSampler:
 
     Categorical features are drawn from their training frequencies in both modes;
     their interpretable feature is ``1[value == instance's value]``.
+
+    See the course notebook ``course/06_lime_tabular.ipynb``.
     """
 
     feature_names: list[str]

@@ -28,6 +28,8 @@ def sample_masks(
         the number of removed features ``s ~ Uniform{1, ..., d}``, then a subset
         of size ``s`` chosen uniformly at random is switched off.
 
+    See the course notebook ``course/03_lime_algorithm.ipynb``.
+
     Parameters
     ----------
     d : int >= 1

@@ -111,7 +111,10 @@ def _as_map(value: Any) -> np.ndarray:
 
 
 def spearman_similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation of two maps (flattened)."""
+    """Spearman rank correlation of two maps (flattened).
+
+    See the course notebook ``course/12_sanity_checks_axioms.ipynb``.
+    """
     from scipy.stats import spearmanr
 
     a, b = np.ravel(a), np.ravel(b)
@@ -121,7 +124,10 @@ def spearman_similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def ssim_similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """SSIM of two 2-D maps, each scaled to ``[0, 1]`` by its maximum (NaN for 1-D maps)."""
+    """SSIM of two 2-D maps, each scaled to ``[0, 1]`` by its maximum (NaN for 1-D maps).
+
+    See the course notebook ``course/12_sanity_checks_axioms.ipynb``.
+    """
     if a.ndim != 2 or min(a.shape) < 3:
         return float("nan")
     from skimage.metrics import structural_similarity

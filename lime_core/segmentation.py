@@ -24,7 +24,10 @@ def relabel(segments: np.ndarray) -> np.ndarray:
 
 
 def grid_segments(shape: tuple[int, int], n_rows: int = 4, n_cols: int = 4) -> np.ndarray:
-    """A regular ``n_rows x n_cols`` grid of rectangular superpixels, numbered row by row."""
+    """A regular ``n_rows x n_cols`` grid of rectangular superpixels, numbered row by row.
+
+    See the course notebook ``course/05_lime_images.ipynb``.
+    """
     H, W = shape
     n_rows = check_int(n_rows, "n_rows", minimum=1, maximum=H)
     n_cols = check_int(n_cols, "n_cols", minimum=1, maximum=W)
@@ -35,6 +38,8 @@ def grid_segments(shape: tuple[int, int], n_rows: int = 4, n_cols: int = 4) -> n
 
 def segment(image, method: str = "quickshift", **params) -> np.ndarray:
     """Split ``image`` into superpixels.
+
+    See the course notebook ``course/05_lime_images.ipynb``.
 
     Parameters
     ----------

@@ -178,6 +178,8 @@ def ridge_stderr(Z, y, weights, alpha: float, coef: np.ndarray, intercept: float
 
     ``sqrt(diag(sigma_hat^2 A^{-1} G A^{-1}))`` with ``G = Zc^T W Zc``,
     ``A = G + alpha I``. NaN when there are no residual degrees of freedom left.
+
+    See the course notebook ``course/03_lime_algorithm.ipynb``.
     """
     Z, y, weights = _check_data(Z, y, weights)
     _, _, Zc, _ = _centre(Z, y, weights)
@@ -200,6 +202,8 @@ def forward_selection(Z, y, weights, num_features: int) -> np.ndarray:
     Every candidate fit reuses one weighted Gram matrix ``G = Zc^T W Zc``:
     for a subset ``S``, ``beta_S = G_SS^{-1} (Zc^T W yc)_S`` and
     ``RSS = yc^T W yc - 2 beta_S . c_S + beta_S^T G_SS beta_S``.
+
+    See the course notebook ``course/03_lime_algorithm.ipynb``.
     """
     Z, y, weights = _check_data(Z, y, weights)
     _, _, Zc, yc = _centre(Z, y, weights)
@@ -224,7 +228,10 @@ def forward_selection(Z, y, weights, num_features: int) -> np.ndarray:
 
 def highest_weights(Z, y, weights, num_features: int) -> np.ndarray:
     """lime's ``highest_weights``: fit ridge (alpha = 0.01) on all features and keep
-    the ``num_features`` with the largest ``|beta_j * Z[0, j]|`` (stable order on ties)."""
+    the ``num_features`` with the largest ``|beta_j * Z[0, j]|`` (stable order on ties).
+
+    See the course notebook ``course/03_lime_algorithm.ipynb``.
+    """
     coef, _ = weighted_ridge(Z, y, weights, alpha=0.01)
     contribution = coef * np.asarray(Z, dtype=float)[0]
     return np.argsort(-np.abs(contribution), kind="stable")[:num_features]
@@ -233,7 +240,10 @@ def highest_weights(Z, y, weights, num_features: int) -> np.ndarray:
 def lasso_path_selection(Z, y, weights, num_features: int) -> np.ndarray:
     """K-Lasso (the LIME paper): walk the weighted lasso path from the least
     regularised end and keep the first set of at most ``num_features`` non-zero
-    coefficients. Uses scikit-learn's ``lars_path`` on ``sqrt(w)``-scaled centred data."""
+    coefficients. Uses scikit-learn's ``lars_path`` on ``sqrt(w)``-scaled centred data.
+
+    See the course notebook ``course/03_lime_algorithm.ipynb``.
+    """
     from sklearn.linear_model import lars_path
 
     Z, y, weights = _check_data(Z, y, weights)

@@ -457,7 +457,10 @@ def large_bandwidth_limit(
 
 
 def linear_model(weights: Any, bias: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
-    """The model ``f(x) = sum_u lambda_u x_u + b`` on batches of images."""
+    """The model ``f(x) = sum_u lambda_u x_u + b`` on batches of images.
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+    """
     lam = check_array(weights, "weights")
     b = float(bias)
 
@@ -523,7 +526,10 @@ def _shape_mask(shape: Any, image: np.ndarray) -> np.ndarray:
 
 
 def shape_detector(shape: Any, threshold: float) -> Callable[[np.ndarray], np.ndarray]:
-    """The model ``f(x) = prod_{u in S} 1{x_u > tau}``: 1 when the shape ``S`` is lit."""
+    """The model ``f(x) = prod_{u in S} 1{x_u > tau}``: 1 when the shape ``S`` is lit.
+
+    See the course notebook ``course/13_lime_theory.ipynb``.
+    """
     mask = np.asarray(shape, dtype=bool)
     tau = float(threshold)
 
