@@ -226,8 +226,12 @@ class Explanation:
         return ax
 
     def _repr_html_(self) -> str:
-        """Plain HTML + inline SVG bar chart (no JavaScript, renders in JupyterLab and exports)."""
-        label = self.labels[0]
+        """Plain HTML + inline SVG bar charts, one per explained label (no JavaScript,
+        renders in JupyterLab and in exports)."""
+        return "<div>" + "<hr/>".join(self._label_html(label) for label in self.labels) + "</div>"
+
+    def _label_html(self, label: int) -> str:
+        """The summary line, the weights as an SVG bar chart and (text) the tinted text."""
         fit = self.fits[label]
         items = self.as_list(label)[: self.num_features]
         scale = max([abs(w) for _, w in items] + [1e-12])
@@ -258,7 +262,7 @@ class Explanation:
             f"model output {self.predictions[0, label]:.3f}; {self.Z.shape[0]} samples, "
             f"{self.model_calls} model calls"
         )
-        return f"<div>{head}<br/>{svg}{self._text_html(label)}</div>"
+        return f"{head}<br/>{svg}{self._text_html(label)}"
 
     def _text_html(self, label: int) -> str:
         """Text mode: the text with every word tinted by its weight (green +, red -)."""

@@ -99,3 +99,19 @@ def test_plot_grayscale_and_any_range(scale):
     shown = ax.images[0].get_array()
     assert shown.shape == (16, 16, 3) and 0 <= shown.min() and shown.max() <= 1
     plt.close("all")
+
+
+def test_html_shows_every_explained_label():
+    rng = np.random.default_rng(0)
+    image = rng.random((16, 16, 3))
+
+    def three_classes(batch):
+        m = batch.reshape(len(batch), -1).mean(axis=1)
+        return np.column_stack([m, 1 - m, 0.5 * np.ones_like(m)])
+
+    exp = explain_image(image, three_classes, segments=grid_segments((16, 16), 2, 2), num_samples=40,
+                        top_labels=3, num_features=4, random_state=0)
+    page = exp._repr_html_()
+    assert page.count("<svg") == 3 and "<script" not in page.lower()
+    for label in exp.labels:
+        assert f"label {label}:" in page
