@@ -43,13 +43,16 @@ from lime_core._validation import (
     check_random_state,
 )
 
-IG_METHODS = (
+# captum's quadrature rules (same names, same nodes and weights) ...
+CAPTUM_IG_METHODS = (
     "riemann_left",
     "riemann_right",
     "riemann_middle",
     "riemann_trapezoid",
     "gausslegendre",
 )
+# ... and the textbook trapezoid rule, which captum's "riemann_trapezoid" is not
+IG_METHODS = CAPTUM_IG_METHODS + ("trapezoid",)
 SMOOTHGRAD_VARIANTS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 DEFAULT_BATCH_SIZE = 64
 # Integrated Gradients evaluates many points per input. On a CPU a pass over a few
@@ -487,7 +490,11 @@ def integration_nodes(steps: int, method: str = "gausslegendre") -> tuple[np.nda
     * ``riemann_middle``: ``a_k = (k + 1/2)/m``,   ``k = 0..m-1``, ``w_k = 1/m``
     * ``riemann_trapezoid``: ``a_k = k/(m-1)``,    ``k = 0..m-1``, ``w_k = 1/m``
       with the two end weights halved (captum's rule; the weights add up to
-      ``1 - 1/m``, not 1)
+      ``1 - 1/m``, not 1, so even a linear model keeps a completeness gap of
+      ``|f(x) - f(x')| / m``)
+    * ``trapezoid`` (not in captum): the textbook rule, ``a_k = k/(m-1)``,
+      ``w_k = 1/(m-1)`` with the two end weights halved; the weights add up to 1 and
+      the rule is exact when the gradient is linear along the path.
     * ``gausslegendre``: the Gauss-Legendre nodes and weights on ``[-1, 1]``
       mapped to ``[0, 1]``: ``a_k = (1 + t_k)/2``, ``w_k = v_k/2``. Exact for
       polynomials of degree ``2m - 1``.
@@ -507,8 +514,10 @@ def integration_nodes(steps: int, method: str = "gausslegendre") -> tuple[np.nda
         nodes = np.linspace(1.0 / steps, 1.0, steps)
     elif method == "riemann_middle":
         nodes = np.linspace(0.5 / steps, 1.0 - 0.5 / steps, steps)
-    else:  # riemann_trapezoid
+    else:  # riemann_trapezoid (captum's) or trapezoid (the textbook rule)
         nodes = np.linspace(0.0, 1.0, steps)
+        if method == "trapezoid":
+            weights = np.full(steps, 1.0 / (steps - 1))
         weights[0] /= 2
         weights[-1] /= 2
     return nodes, weights
@@ -555,8 +564,8 @@ def integrated_gradients(
         points, fewer for large inputs (13 for a 3 x 224 x 224 image).
     steps : int
         Number of points ``m`` on each path (>= 2 for the Riemann rules).
-    method : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}
-        Quadrature rule; the default is captum's.
+    method : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "trapezoid"}
+        Quadrature rule (see :func:`integration_nodes`); the default is captum's.
     return_convergence_delta : bool
         Also return the completeness gap ``|sum_i IG_i(x) - (S_c(x) - S_c(x'))|``.
 

@@ -30,7 +30,7 @@ def cnn_batch():
     return random_cnn(), x, baseline
 
 
-@pytest.mark.parametrize("method", G.IG_METHODS)
+@pytest.mark.parametrize("method", G.CAPTUM_IG_METHODS)
 def test_ig_equals_captum_on_a_random_cnn(cnn_batch, method):
     from captum.attr import IntegratedGradients
 
@@ -44,7 +44,7 @@ def test_ig_equals_captum_on_a_random_cnn(cnn_batch, method):
     assert float((ours - ref).abs().max() / ref.abs().max()) < 1e-5
 
 
-@pytest.mark.parametrize("method", G.IG_METHODS)
+@pytest.mark.parametrize("method", G.CAPTUM_IG_METHODS)
 def test_integration_nodes_follow_captum(method):
     from captum.attr._utils.approximation_methods import approximation_parameters
 
@@ -151,3 +151,19 @@ def test_ig_rejects_bad_input(cnn_batch):
             G.integrated_gradients(net, x, target=0, baseline=bad, steps=4)
         with pytest.raises(ValueError, match="^baseline must be a finite number"):
             G.gradient_times_input(net, x, target=0, baseline=bad)
+
+
+def test_textbook_trapezoid_is_exact_on_a_linear_model_and_captums_is_not():
+    net = nn.Linear(4, 1).double()
+    x = torch.randn(2, 4, dtype=torch.float64)
+    for m in (3, 10):
+        exact = G.integrated_gradients(net, x, target=None, steps=m, method="trapezoid",
+                                       return_convergence_delta=True)
+        captum_rule = G.integrated_gradients(net, x, target=None, steps=m, method="riemann_trapezoid",
+                                             return_convergence_delta=True)
+        with torch.no_grad():
+            change = (net(x) - net(torch.zeros_like(x)))[:, 0].abs()
+        assert float(exact.convergence_delta.max()) < 1e-12
+        assert torch.allclose(captum_rule.convergence_delta, change / m, atol=1e-12)
+    nodes, weights = G.integration_nodes(7, "trapezoid")
+    assert weights.sum() == pytest.approx(1.0, abs=1e-15) and nodes[0] == 0 and nodes[-1] == 1

@@ -19,7 +19,7 @@ import numpy as np
 from lime_core._validation import check_choice, check_int
 from widgets._base import AnimatedWidget, CountingModel, choice, int_slider
 
-RIEMANN_METHODS = ("riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid")
+RIEMANN_METHODS = ("riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid", "trapezoid")
 GAP_STEPS = (2, 4, 8, 16, 32, 64, 128)
 
 
