@@ -412,6 +412,8 @@ def smoothgrad(
     * ``"vargrad"``:       ``(1/N) sum_k g_k^2 - ((1/N) sum_k g_k)^2`` (the variance)
 
     The noise comes from ``random_state`` (same seed, same map), never the global RNG.
+    To reproduce a map later, pass an int seed, or ask for ``return_result=True``:
+    the result records the seed that was used, even one drawn for ``random_state=None``.
 
     See the course notebook ``course/08_gradients.ipynb``.
 
