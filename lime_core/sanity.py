@@ -77,7 +77,11 @@ def reinitialize_layer(module: Any, generator: Any) -> None:
     """Re-draw a layer's parameters from ``U(-b, b)``, ``b = 1 / sqrt(fan_in)``, in place.
 
     The same range as torch's default initialisation, but drawn from the given
-    ``torch.Generator`` so the randomisation is reproducible.
+    ``torch.Generator`` so the randomisation is reproducible. Only parameters are
+    re-drawn: a BatchNorm layer gets random ``gamma, beta`` (from ``U(-1/sqrt(C), 1/sqrt(C))``)
+    and keeps its running mean and variance, which are buffers, not parameters.
+
+    See the course notebook ``course/12_sanity_checks_axioms.ipynb``.
     """
     import torch
 
