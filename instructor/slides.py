@@ -14,7 +14,7 @@ The decks are written to ``build/slides/NN_name.slides.html`` and refer to
 ``node_modules`` by relative paths, so open them from there (double-click, or
 ``chromium build/slides/05_lime_images.slides.html``). With ``--execute`` the
 notebooks are run first, so the decks carry their figures, tables and widget
-snapshots (about 4 minutes for the whole course on two cores); without it the decks
+snapshots (a few minutes for the whole course on two cores); without it the decks
 show the text and code only (a few seconds), which is what the test checks.
 
 Usage::

@@ -144,75 +144,77 @@ def test_every_course_deck_opens_with_a_title_slide():
 # ---------------------------------------------------------------- the decks in a browser
 
 
-@pytest.fixture(scope="module")
-def node_modules():
+def _node_modules():
     if slides.missing_assets():
         if shutil.which("npm") is None:
             _missing("npm is not installed, so reveal.js cannot be installed for the decks")
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT,
                        check=True, timeout=900)
     assert not slides.missing_assets()
-    return slides.NODE_MODULES
 
 
-@pytest.fixture(scope="module")
-def decks(node_modules, tmp_path_factory):
-    out = tmp_path_factory.mktemp("slides")
-    built = slides.build_decks(out_dir=out)
-    executed = slides.build_decks([ROOT / "course" / "02_lime_intuition_2d.ipynb"],
-                                  out_dir=out / "executed", execute=True, timeout=300)
-    return built, executed[0]
+def _open_offline(browser, deck):
+    """Open one deck from file://; return (slides shown, formulas, widgets, errors, outbound)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    errors, outbound = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda err: errors.append(f"page error: {err}"))
+    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url[:100]}"))
+
+    def route(r):
+        url = urlparse(r.request.url)
+        if url.scheme in LOCAL_SCHEMES or url.hostname in LOCAL_HOSTS:
+            r.continue_()
+        else:  # record it and never let it leave the machine
+            outbound.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    try:
+        page.goto(deck.html.as_uri())
+        page.wait_for_selector(".reveal.ready", timeout=60_000)
+        page.wait_for_load_state("load")
+        shown, math, widgets = page.evaluate(
+            "[document.querySelectorAll('.reveal .slides > section').length,"
+            " document.querySelectorAll('.MathJax_CHTML, .MathJax').length,"
+            " document.querySelectorAll('.jupyter-widgets').length]")
+    finally:
+        page.close()
+    return shown, math, widgets, errors, outbound
 
 
-def test_one_deck_per_course_notebook(decks):
-    built, _ = decks
-    notebooks = slides.course_notebooks()
-    assert [d.html.name for d in built] == [f"{p.stem}.slides.html" for p in notebooks]
-    for deck in built:
-        html = deck.html.read_text(encoding="utf-8")
-        assert html.count('<section') >= deck.slides >= 3, deck.html.name
-        for cdn in ("cdnjs", "unpkg", "jsdelivr", "googleapis"):
-            assert cdn not in html, f"{deck.html.name} still refers to {cdn}"
-
-
+# One test (not several sharing a module fixture): under pytest-xdist each worker would
+# build the decks and run npm again.
 @pytest.mark.browser
 @pytest.mark.slow
-def test_decks_open_offline_in_chromium_without_errors(decks):
+def test_one_offline_deck_per_notebook_opens_in_chromium_without_errors(tmp_path):
     if not Path(CHROMIUM).exists():
         _missing(f"Chromium is not installed at {CHROMIUM}")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _missing("Playwright for Python is not installed")
-    built, executed = decks
+    _node_modules()
+
+    built = slides.build_decks(out_dir=tmp_path)          # what `make slides` runs
+    notebooks = slides.course_notebooks()
+    assert [d.html.name for d in built] == [f"{p.stem}.slides.html" for p in notebooks]
+    for deck in built:
+        html = deck.html.read_text(encoding="utf-8")
+        assert html.count("<section") >= deck.slides >= 3, deck.html.name
+        for cdn in ("cdnjs", "unpkg", "jsdelivr", "googleapis"):
+            assert cdn not in html, f"{deck.html.name} still refers to {cdn}"
+    # One deck from an executed notebook: figures and a saved widget, drawn offline.
+    executed = slides.build_decks([ROOT / "course" / "02_lime_intuition_2d.ipynb"],
+                                  out_dir=tmp_path / "executed", execute=True, timeout=300)[0]
+
     problems = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             for deck in [*built, executed]:
-                page = browser.new_page(viewport={"width": 1280, "height": 720})
-                errors, outbound = [], []
-                page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda err, e=errors: e.append(f"page error: {err}"))
-                page.on("requestfailed", lambda r, e=errors: e.append(f"failed: {r.url[:100]}"))
-
-                def route(r, out=outbound):
-                    url = urlparse(r.request.url)
-                    if url.scheme in LOCAL_SCHEMES or url.hostname in LOCAL_HOSTS:
-                        r.continue_()
-                    else:  # record it and never let it leave the machine
-                        out.append(r.request.url)
-                        r.abort()
-
-                page.route("**/*", route)
-                page.goto(deck.html.as_uri())
-                page.wait_for_selector(".reveal.ready", timeout=60_000)
-                page.wait_for_load_state("load")
-                shown = page.evaluate("document.querySelectorAll('.reveal .slides > section').length")
-                math = page.evaluate("document.querySelectorAll('.MathJax_CHTML, .MathJax').length")
-                widgets = page.evaluate("document.querySelectorAll('.jupyter-widgets').length")
-                page.close()
                 name = deck.html.name if deck is not executed else f"executed {deck.html.name}"
+                shown, math, widgets, errors, outbound = _open_offline(browser, deck)
                 if errors or outbound:
                     problems[name] = {"errors": errors[:5], "outbound": outbound[:5]}
                 assert shown == deck.slides, (name, shown, deck.slides)
