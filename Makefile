@@ -68,3 +68,17 @@ grade: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# ---- instructor kit: reveal.js slide decks of the course, offline (instructor/slides.py).
+# reveal.js, jQuery, require.js, MathJax 2 and the widget renderer come from the npm
+# registry (package-lock.json), never from a CDN at show time. SLIDES_ARGS=--execute
+# runs the notebooks first so the decks carry figures (about 4 min on two cores).
+.PHONY: slides slide-metadata
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+slides: install node_modules/.package-lock.json
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python instructor/slides.py $(SLIDES_ARGS)
+
+slide-metadata: install
+	$(BIN)/python instructor/slide_metadata.py

@@ -5,7 +5,8 @@
   ``assert`` cells instead.
 - Valid: each file reads as nbformat 4 and passes ``nbformat.validate``.
 - Reference-free: lime, shap, captum and quantus are references for tests and benchmarks
-  only; no course, solution or exercise notebook imports them.
+  only; no course, solution or exercise notebook imports them, except the bridge
+  notebook ``course/15_real_tools.ipynb``, which compares lime_core with them.
 - The index links only to notebooks and homework that exist.
 
 Also checks the course's timing plugin (``course/conftest.py``) on made-up reports.
@@ -30,8 +31,10 @@ COURSE_NOTEBOOKS = [
     "00_index", "01_counterfactuals", "02_lime_intuition_2d", "03_lime_algorithm",
     "04_lime_text", "05_lime_images", "06_lime_tabular", "07_did_lime_find_the_truth",
     "08_gradients", "09_integrated_gradients", "10_shapley_shap", "11_evaluating_explanations",
-    "12_sanity_checks_axioms", "13_lime_theory", "14_choosing_a_method",
+    "12_sanity_checks_axioms", "13_lime_theory", "14_choosing_a_method", "15_real_tools",
 ]
+# The one course notebook that runs the reference libraries next to lime_core (DEVELOPERS.md).
+BRIDGE_NOTEBOOK = ROOT / "course" / "15_real_tools.ipynb"
 ASSIGNMENTS = [
     "hw1_lime_from_scratch", "hw2_integrated_gradients", "hw3_shapley", "hw4_axioms",
     "hw5_sanity_checks", "hw6_evaluation", "hw7_explain_your_model",
@@ -161,6 +164,9 @@ def test_notebook_is_valid_clean_and_reference_free(path):
     problems = dirty_cells(nb)
     assert not problems, f"{path.name} is not clean: " + "; ".join(problems)
     banned = reference_imports(nb)
+    if path == BRIDGE_NOTEBOOK:
+        assert set(banned) == {"lime", "shap", "captum"}, banned
+        return
     assert not banned, f"{path.name} imports reference libraries {banned} (tests/benchmarks only)"
 
 

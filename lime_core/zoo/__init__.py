@@ -99,6 +99,9 @@ Images (``lime_core.zoo.images``)
     f(x) = prod_{u in S} 1[x_u > tau] with known ``S``.
 ``imagenet_status() -> str`` and ``load_imagenet_classifier() -> ImageModel``
     Optional pretrained torchvision classifier, only if already on disk.
+``pretrained_status(cache_dir=None) -> str`` and ``load_pretrained_resnet18(cache_dir=None) -> ImageModel``
+    (``lime_core.zoo.pretrained``) The same without torchvision: a plain-torch ResNet-18
+    with torchvision's layer names, loaded from the torch cache only, never downloaded.
 
 Toys (``lime_core.zoo.toys``)
 -----------------------------
@@ -144,6 +147,7 @@ from lime_core.zoo.images import (
     train_scenes_cnn,
 )
 from lime_core.zoo.newsgroups import NewsgroupsDataset, load_newsgroups, train_newsgroups_forest
+from lime_core.zoo.pretrained import load_pretrained_resnet18, pretrained_status
 from lime_core.zoo.tabular import (
     TabularDataset,
     flu_rule,
@@ -182,5 +186,6 @@ __all__ = [
     "train_sentiment_bow", "train_sentiment_rnn", "train_two_moons_model",
     "word_presence_model", "flu_rule",
 ]
+__all__ += ["load_pretrained_resnet18", "pretrained_status"]  # optional, see zoo/pretrained.py
 if "football_game" in globals():
     __all__.append("football_game")
