@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments, warn_renamed
 from lime_core._validation import (
     RandomState,
     _describe,
@@ -69,7 +70,7 @@ def path_batch_size(numbers_per_point: int) -> int:
 
 @dataclass(frozen=True)
 class IntegratedGradientsResult:
-    """What :func:`integrated_gradients` returns with ``return_convergence_delta=True``.
+    """What :func:`integrated_gradients` returns with ``return_result=True``.
 
     Attributes
     ----------
@@ -106,6 +107,8 @@ class SmoothGradResult:
     variant : str
     random_state : int or numpy.random.Generator
         The seed (or generator) that reproduces the noise.
+    model_calls : int
+        Forward/backward passes made: ``ceil(n * num_samples / batch_size)``.
     """
 
     attributions: Any
@@ -113,6 +116,7 @@ class SmoothGradResult:
     num_samples: int
     variant: str
     random_state: RandomState
+    model_calls: int = 0
 
 
 # --------------------------------------------------------------------------
@@ -474,6 +478,7 @@ def smoothgrad(
         num_samples=num_samples,
         variant=variant,
         random_state=recorded,
+        model_calls=math.ceil(num_samples * n / batch_size),
     )
 
 
@@ -530,6 +535,22 @@ def _path_points(start, direction, alphas):
     return start.unsqueeze(0) + alphas.reshape(-1, *([1] * start.ndim)) * direction.unsqueeze(0)
 
 
+def _ig_deprecated_flag(fn):
+    """``return_convergence_delta=`` is the old name of ``return_result=``."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "return_convergence_delta" in kwargs:
+            warn_renamed("integrated_gradients()", "return_convergence_delta=", "return_result=")
+            flag = kwargs.pop("return_convergence_delta")
+            kwargs["return_result"] = kwargs.get("return_result", False) or flag
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_ig_deprecated_flag
 def integrated_gradients(
     model: Callable,
     inputs: Any,
@@ -539,7 +560,7 @@ def integrated_gradients(
     steps: int = 50,
     method: str = "gausslegendre",
     batch_size: int | None = None,
-    return_convergence_delta: bool = False,
+    return_result: bool = False,
 ):
     """Integrated Gradients (Sundararajan, Taly and Yan, 2017).
 
@@ -568,14 +589,27 @@ def integrated_gradients(
         Number of points ``m`` on each path (>= 2 for the Riemann rules).
     method : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "trapezoid"}
         Quadrature rule (see :func:`integration_nodes`); the default is captum's.
-    return_convergence_delta : bool
-        Also return the completeness gap ``|sum_i IG_i(x) - (S_c(x) - S_c(x'))|``.
+    return_result : bool
+        Return an :class:`IntegratedGradientsResult` with the completeness gap
+        ``|sum_i IG_i(x) - (S_c(x) - S_c(x'))|`` of every row and the model calls
+        (the old name ``return_convergence_delta=`` still works, deprecated).
 
     Returns
     -------
     numpy.ndarray or torch.Tensor, or IntegratedGradientsResult
         The attributions (input's shape and kind), or a
         :class:`IntegratedGradientsResult` holding them with the gap of every row.
+
+    Examples
+    --------
+    >>> import torch, lime_core
+    >>> net = torch.nn.Linear(3, 1)                      # linear: IG is exact
+    >>> x = torch.ones(1, 3)
+    >>> res = lime_core.integrated_gradients(net, x, target=0, return_result=True)
+    >>> float(res.convergence_delta[0]) < 1e-5
+    True
+    >>> torch.allclose(res.attributions, net.weight * x)
+    True
     """
     import torch
 
@@ -616,7 +650,7 @@ def integrated_gradients(
             offset += count
     attributions = total * diff
 
-    if not return_convergence_delta:
+    if not return_result:
         return _output(attributions, was_numpy)
     ends = _scores(model, torch.cat([x, base]), None if targets is None
                    else torch.cat([targets, targets]), batch_size)
@@ -837,13 +871,13 @@ def deeplift(
     return _output(multipliers * (x - base), was_numpy)
 
 
+@renamed_arguments({"background": "baseline"})
 def deep_shap(
     model: Any,
     inputs: Any,
     *,
     target: int | Sequence[int] | None,
-    baseline: Any = None,
-    background: Any = None,
+    baseline: Any,
     eps: float = _DEEPLIFT_EPS,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ):
@@ -862,21 +896,19 @@ def deep_shap(
         As in :func:`deeplift`.
     baseline : array or tensor, shape ``(B, ...)``, rows shaped like one input row
         The background baselines, ``B >= 1`` (the same ``baseline=`` keyword as the
-        other methods; here it holds a set of rows).
-    background : array or tensor, optional
-        Another name for ``baseline`` (shap calls it the background); give one of the two.
+        other methods; here it holds a set of rows, what shap calls the background;
+        the old keyword ``background=`` still works, deprecated).
 
     Returns
     -------
     numpy.ndarray or torch.Tensor
         Same shape and kind as ``inputs``.
     """
-    if (baseline is None) == (background is None):
-        raise TypeError("deep_shap needs exactly one of baseline= or background= (the set of baseline rows)")
     import torch
 
-    background = baseline if background is None else background
-    name = "baseline" if baseline is not None else "background"
+    if baseline is None:
+        raise TypeError("baseline must be a set of baseline rows (B, ...) for deep_shap, got None")
+    background, name = baseline, "baseline"
     _deeplift_layers(model)
     x, was_numpy, targets, batch_size = _prepare(model, inputs, target, batch_size)
     # an empty background is refused here ("must be a batch with at least one row")

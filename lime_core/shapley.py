@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments, warn_renamed
 from lime_core._validation import (
     RandomState,
     check_array,
@@ -41,7 +42,9 @@ from lime_core._validation import (
     check_int,
     check_model_output,
     check_random_state,
+    select_target,
 )
+from lime_core.sampling import all_masks
 
 #: The exact formula evaluates 2^d coalitions; above this it is refused.
 MAX_EXACT_PLAYERS = 20
@@ -67,20 +70,35 @@ class ShapleyResult:
         ``E_b[f(b)]``, the mean prediction on the background.
     stderr : numpy.ndarray, shape (d,)
         Standard error of each ``phi_i`` (zeros for the exact formula).
-    num_evaluations : int
-        Number of coalitions whose value was computed.
+    num_coalitions : int
+        Number of coalitions whose value was computed (``num_evaluations`` is its
+        deprecated name).
     random_state : int, numpy.random.Generator or None
         The seed (or generator) used; ``None`` for deterministic methods.
     num_model_rows : int or None
-        Rows passed to the model, when the game is a model (coalitions x background rows).
+        Rows passed to the model, when the game is a model (coalitions x baseline rows).
+    model_calls : int
+        Calls made to the value function, or to the model when the game is a model.
     """
 
     values: np.ndarray
     base_value: float
     stderr: np.ndarray
-    num_evaluations: int
+    num_coalitions: int
     random_state: Any = None
     num_model_rows: int | None = None
+    model_calls: int = 1
+
+    @property
+    def num_evaluations(self) -> int:
+        """Deprecated name of :attr:`num_coalitions`."""
+        warn_renamed("ShapleyResult", "num_evaluations", "num_coalitions")
+        return self.num_coalitions
+
+    @property
+    def attributions(self) -> np.ndarray:
+        """The values ``phi`` (the attribution-map contract: one per feature of ``x``)."""
+        return self.values
 
     @property
     def full_value(self) -> float:
@@ -143,14 +161,12 @@ def _evaluate(value_fn: ValueFn, masks: np.ndarray) -> np.ndarray:
 
 
 def all_coalitions(d: int) -> np.ndarray:
-    """All ``2^d`` coalitions as a ``(2^d, d)`` bool array.
+    """All ``2^d`` coalitions as a ``(2^d, d)`` bool array (:func:`lime_core.sampling.all_masks`).
 
     Row ``k`` is the coalition whose members are the set bits of ``k``
     (player ``i`` is bit ``i``), so row 0 is the empty set and the last row is N.
     """
-    d = _check_d(d, maximum=MAX_EXACT_PLAYERS)
-    codes = np.arange(2**d, dtype=np.int64)
-    return ((codes[:, None] >> np.arange(d)) & 1).astype(bool)
+    return all_masks(d, maximum=MAX_EXACT_PLAYERS)
 
 
 def shapley_weight(size: Any, d: int) -> np.ndarray:
@@ -231,15 +247,18 @@ def shapley_exact(value_fn: ValueFn, d: int) -> ShapleyResult:
         values=phi,
         base_value=float(v[0]),
         stderr=np.zeros(d),
-        num_evaluations=int(2**d),
+        num_coalitions=int(2**d),
         random_state=None,
     )
 
 
+@renamed_arguments(old_positional=("value_fn", "d", "num_permutations", "random_state",
+                                   "antithetic"))
 def shapley_permutation(
     value_fn: ValueFn,
     d: int,
     num_permutations: int = 100,
+    *,
     random_state: RandomState = None,
     antithetic: bool = True,
 ) -> ShapleyResult:
@@ -271,6 +290,18 @@ def shapley_permutation(
     random_state : int, numpy.random.Generator or None
     antithetic : bool
         Pair every order with its reverse.
+
+    Returns
+    -------
+    ShapleyResult
+
+    Examples
+    --------
+    >>> from lime_core.shapley import football_game
+    >>> game = football_game()
+    >>> res = shapley_permutation(game.value_fn, game.d, 2, random_state=0)
+    >>> res.values.sum(), res.num_coalitions      # efficiency holds order by order
+    (90.0, 6)
     """
     check_callable(value_fn, "value_fn")
     d = _check_d(d)
@@ -312,7 +343,7 @@ def shapley_permutation(
         values=values,
         base_value=float(v[0]),
         stderr=stderr,
-        num_evaluations=int(masks.shape[0]),
+        num_coalitions=int(masks.shape[0]),
         random_state=recorded,
     )
 
@@ -325,18 +356,36 @@ def shapley_permutation(
 class MarginalValueFunction:
     """``v(S) = E_b[f(x_S u b_Sbar)]`` as a vectorised value function (see :func:`marginal_value_fn`).
 
-    Attributes ``num_model_calls`` and ``num_model_rows`` count the work done.
+    Attributes ``model_calls`` and ``num_model_rows`` count the work done.
     """
 
-    def __init__(self, f: Callable, x: np.ndarray, background: np.ndarray,
+    def __init__(self, model: Callable, x: np.ndarray, baseline: np.ndarray,
                  target: int | None, batch_size: int):
-        self.f = f
+        self.model = model
         self.x = x
-        self.background = background
+        self.baseline = baseline
         self.target = target
         self.batch_size = batch_size
-        self.num_model_calls = 0
+        self.model_calls = 0
         self.num_model_rows = 0
+
+    @property
+    def num_model_calls(self) -> int:
+        """Deprecated name of ``model_calls``."""
+        warn_renamed("MarginalValueFunction", "num_model_calls", "model_calls")
+        return self.model_calls
+
+    @property
+    def background(self) -> np.ndarray:
+        """Deprecated name of ``baseline``."""
+        warn_renamed("MarginalValueFunction", "background", "baseline")
+        return self.baseline
+
+    @property
+    def f(self) -> Callable:
+        """Deprecated name of ``model``."""
+        warn_renamed("MarginalValueFunction", "f", "model")
+        return self.model
 
     @property
     def d(self) -> int:
@@ -344,58 +393,49 @@ class MarginalValueFunction:
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         """The model's score for ``target`` on ``rows`` (one call), shape ``(n,)``."""
-        out = check_model_output(self.f(rows), rows.shape[0], name="f")
-        self.num_model_calls += 1
+        out = check_model_output(self.model(rows), rows.shape[0], name="model")
+        self.model_calls += 1
         self.num_model_rows += rows.shape[0]
-        if out.shape[1] == 1:
-            if self.target not in (None, 0):
-                raise ValueError(f"target must be None or 0 for a model with one output, "
-                                 f"got {self.target}")
-            return out[:, 0]
-        if self.target is None:
-            raise ValueError(f"target must be given: the model returns {out.shape[1]} outputs "
-                             "per row; pass the index of the one to explain")
-        if not 0 <= self.target < out.shape[1]:
-            raise ValueError(f"target must be in [0, {out.shape[1] - 1}], got {self.target}")
-        return out[:, self.target]
+        return select_target(out, self.target)
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         masks = np.asarray(masks)
         if masks.ndim != 2 or masks.shape[1] != self.d:
             raise ValueError(f"masks must have shape (m, {self.d}), got shape {masks.shape}")
         masks = masks.astype(bool)
-        n_bg = self.background.shape[0]
+        n_bg = self.baseline.shape[0]
         chunk = max(1, self.batch_size // n_bg)  # coalitions per model call
         values = np.empty(masks.shape[0])
         for start in range(0, masks.shape[0], chunk):
             m = masks[start : start + chunk]
             # hybrid rows: x where the coalition is on, the background row elsewhere
-            hybrid = np.where(m[:, None, :], self.x[None, None, :], self.background[None, :, :])
+            hybrid = np.where(m[:, None, :], self.x[None, None, :], self.baseline[None, :, :])
             scores = self.predict(hybrid.reshape(-1, self.d))
             values[start : start + chunk] = scores.reshape(m.shape[0], n_bg).mean(axis=1)
         return values
 
 
-def _check_x_background(x: Any, background: Any) -> tuple[np.ndarray, np.ndarray]:
+def _check_x_baseline(x: Any, baseline: Any) -> tuple[np.ndarray, np.ndarray]:
     x = check_array(x, "x", ndim=1)
     if x.shape[0] == 0:
         raise ValueError("x must have at least one feature, got shape (0,)")
-    background = check_array(background, "background", ndim=(1, 2))
-    if background.ndim == 1:
-        background = background[None, :]
-    if background.shape[0] == 0:
-        raise ValueError("background must have at least one row, got an empty array")
-    if background.shape[1] != x.shape[0]:
+    baseline = check_array(baseline, "baseline", ndim=(1, 2))
+    if baseline.ndim == 1:
+        baseline = baseline[None, :]
+    if baseline.shape[0] == 0:
+        raise ValueError("baseline must have at least one row, got an empty array")
+    if baseline.shape[1] != x.shape[0]:
         raise ValueError(
-            f"background must have {x.shape[0]} columns like x, got shape {background.shape}"
+            f"baseline must have {x.shape[0]} columns like x, got shape {baseline.shape}"
         )
-    return x, background
+    return x, baseline
 
 
+@renamed_arguments({"f": "model", "background": "baseline"})
 def marginal_value_fn(
-    f: Callable,
+    model: Callable,
     x: Any,
-    background: Any,
+    baseline: Any,
     *,
     target: int | None = None,
     batch_size: int = 10_000,
@@ -414,12 +454,13 @@ def marginal_value_fn(
 
     Parameters
     ----------
-    f : callable
-        ``f(rows (n, d)) -> (n,)`` or ``(n, k)`` numpy scores.
+    model : callable
+        ``model(rows (n, d)) -> (n,)`` or ``(n, k)`` numpy scores.
     x : array-like, shape (d,)
         The instance explained.
-    background : array-like, shape (B, d)
-        Rows standing for "feature absent" (a sample of the training data).
+    baseline : array-like, shape (B, d) or (d,)
+        Rows standing for "feature absent" (shap's background: a sample of the
+        training data; ``background=`` is the deprecated keyword).
     target : int or None
         Output column explained when ``f`` returns ``(n, k)`` with ``k > 1``.
     batch_size : int
@@ -428,15 +469,15 @@ def marginal_value_fn(
     Returns
     -------
     MarginalValueFunction
-        Call it on an ``(m, d)`` bool mask array; it counts ``num_model_calls`` and
+        Call it on an ``(m, d)`` bool mask array; it counts ``model_calls`` and
         ``num_model_rows``.
     """
-    check_callable(f, "f")
-    x, background = _check_x_background(x, background)
+    check_callable(model, "model")
+    x, baseline = _check_x_baseline(x, baseline)
     if target is not None:
         target = check_int(target, "target", minimum=0)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    return MarginalValueFunction(f, x, background, target, batch_size)
+    return MarginalValueFunction(model, x, baseline, target, batch_size)
 
 
 # --------------------------------------------------------------------------
@@ -611,12 +652,13 @@ def _constrained_wls(masks: np.ndarray, y: np.ndarray, weights: np.ndarray,
     return np.concatenate([coef, gap - coef.sum(axis=-1, keepdims=True)], axis=-1)
 
 
+@renamed_arguments(old_positional=("value_fn", "d", "num_samples", "random_state"))
 def kernel_shap_game(
     value_fn: ValueFn,
     d: int,
     num_samples: int = 1000,
-    random_state: RandomState = None,
     *,
+    random_state: RandomState = None,
     num_bootstrap: int = 100,
 ) -> ShapleyResult:
     """KernelSHAP on any game: Shapley values from a Shapley-kernel weighted regression.
@@ -647,6 +689,10 @@ def kernel_shap_game(
     random_state : int, numpy.random.Generator or None
     num_bootstrap : int
         Bootstrap replicates for the standard errors (>= 2).
+
+    Returns
+    -------
+    ShapleyResult
     """
     check_callable(value_fn, "value_fn")
     d = _check_d(d)
@@ -684,25 +730,27 @@ def kernel_shap_game(
         values=values,
         base_value=v_empty,
         stderr=stderr,
-        num_evaluations=int(plan.masks.shape[0] + 2),
+        num_coalitions=int(plan.masks.shape[0] + 2),
         random_state=recorded,
     )
 
 
+@renamed_arguments({"f": "model", "background": "baseline"},
+                   old_positional=("model", "x", "baseline", "num_samples", "random_state"))
 def kernel_shap(
-    f: Callable,
+    model: Callable,
     x: Any,
-    background: Any,
+    baseline: Any,
     num_samples: int = 1000,
-    random_state: RandomState = None,
     *,
+    random_state: RandomState = None,
     target: int | None = None,
     batch_size: int = 10_000,
     num_bootstrap: int = 100,
 ) -> ShapleyResult:
     """KernelSHAP explanation of the prediction ``f(x)`` (Lundberg & Lee, 2017).
 
-    The game is ``v(S) = E_b[f(x_S u b_Sbar)]`` over the ``background`` rows
+    The game is ``v(S) = E_b[f(x_S u b_Sbar)]`` over the ``baseline`` rows
     (:func:`marginal_value_fn`, which assumes independent features). The Shapley
     values are the solution of the weighted regression
 
@@ -722,10 +770,12 @@ def kernel_shap(
 
     Parameters
     ----------
-    f : callable
-        ``f(rows (n, d)) -> (n,)`` or ``(n, k)`` numpy scores.
+    model : callable
+        ``model(rows (n, d)) -> (n,)`` or ``(n, k)`` numpy scores.
     x : array-like, shape (d,)
-    background : array-like, shape (B, d)
+    baseline : array-like, shape (B, d) or (d,)
+        The rows that stand for absent features (shap's background; ``background=``
+        is the deprecated keyword).
     num_samples : int
         Coalitions evaluated besides the empty and full ones (capped at ``2^d - 2``).
     random_state : int, numpy.random.Generator or None
@@ -739,13 +789,23 @@ def kernel_shap(
     Returns
     -------
     ShapleyResult
-        ``values`` (phi), ``base_value`` (E_b f(b)), ``stderr``, ``num_evaluations``
-        (coalitions) and ``num_model_rows``.
+        ``values`` (phi), ``base_value`` (E_b f(b)), ``stderr``, ``num_coalitions``,
+        ``model_calls`` and ``num_model_rows``.
+
+    Examples
+    --------
+    >>> import numpy as np, lime_core
+    >>> w = np.array([2.0, -1.0, 0.5])
+    >>> res = lime_core.kernel_shap(lambda rows: rows @ w, np.ones(3), np.zeros((5, 3)),
+    ...                             random_state=0)
+    >>> np.round(res.values, 6).tolist(), res.base_value
+    ([2.0, -1.0, 0.5], 0.0)
     """
-    game = marginal_value_fn(f, x, background, target=target, batch_size=batch_size)
-    result = kernel_shap_game(game, game.d, num_samples, random_state,
+    game = marginal_value_fn(model, x, baseline, target=target, batch_size=batch_size)
+    result = kernel_shap_game(game, game.d, num_samples, random_state=random_state,
                               num_bootstrap=num_bootstrap)
     result.num_model_rows = game.num_model_rows
+    result.model_calls = game.model_calls
     return result
 
 
@@ -849,7 +909,8 @@ def glove_game(n_left: int = 1, n_right: int = 2) -> CoalitionGame:
     return CoalitionGame(f"glove game ({n_left} left, {n_right} right)", names, value_fn, known)
 
 
-def linear_game(weights: Any, x: Any, background: Any, intercept: float = 0.0) -> CoalitionGame:
+@renamed_arguments({"background": "baseline"})
+def linear_game(weights: Any, x: Any, baseline: Any, intercept: float = 0.0) -> CoalitionGame:
     """The SHAP game of a linear model ``f(z) = w . z + b``.
 
     With the marginal game ``v(S) = E_b[f(x_S u b_Sbar)]`` the Shapley values are
@@ -859,7 +920,7 @@ def linear_game(weights: Any, x: Any, background: Any, intercept: float = 0.0) -
     See the course notebook ``course/10_shapley_shap.ipynb``.
     """
     w = check_array(weights, "weights", ndim=1)
-    x, background = _check_x_background(x, background)
+    x, background = _check_x_baseline(x, baseline)
     if w.shape != x.shape:
         raise ValueError(f"weights must have shape {x.shape} like x, got shape {w.shape}")
 

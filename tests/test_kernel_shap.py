@@ -147,7 +147,7 @@ def test_bad_input_is_rejected(problem):
     f, x, bg, _ = problem
     with pytest.raises(ValueError, match="^num_samples must be >= 1"):
         S.kernel_shap(f, x, bg, num_samples=0)
-    with pytest.raises(ValueError, match="^background must have at least one row"):
+    with pytest.raises(ValueError, match="^baseline must have at least one row"):
         S.kernel_shap(f, x, bg[:0])
     with pytest.raises(ValueError, match="^background must have 10 columns"):
         S.kernel_shap(f, x, bg[:, :3])

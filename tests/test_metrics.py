@@ -184,7 +184,7 @@ def test_roar_true_attributions_hurt_more_than_random():
 
 def test_bad_input_is_rejected(planted_linear):
     f, x, w = planted_linear
-    with pytest.raises(ValueError, match="^attribution must have shape"):
+    with pytest.raises(ValueError, match="^attribution must have the shape"):
         M.deletion_curve(f, x, w[:5])
     with pytest.raises(ValueError, match="^replacement must be one of"):
         M.deletion_curve(f, x, w, replacement="noise")

@@ -150,8 +150,8 @@ def test_bad_inputs_raise_clear_errors():
         submodular_pick([["a", "b"]], budget=1)
     with pytest.raises(ValueError, match="feature_names"):
         submodular_pick(W, budget=1, feature_names=["a", "b"])
-    with pytest.raises(ValueError, match="label"):
-        submodular_pick(W, budget=1, label=0)
+    with pytest.raises(ValueError, match="^target"):
+        submodular_pick(W, budget=1, target=0)
     with pytest.raises(TypeError, match="explanations"):
         explanation_matrix("not a list")
     with pytest.raises(ValueError, match="explanations"):

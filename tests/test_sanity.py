@@ -97,7 +97,7 @@ def test_bad_input_is_rejected():
     x = torch.rand(1, 1, 12, 12)
     with pytest.raises(TypeError, match="^model must be a torch.nn.Module"):
         sanity.cascading_randomization(lambda t: t, x, 0, _gradient_map)
-    with pytest.raises(TypeError, match="^attribution_fn must be a callable"):
+    with pytest.raises(TypeError, match="^attribution_fn must be an attribution method"):
         sanity.cascading_randomization(net, x, 0, "saliency")
     with pytest.raises(ValueError, match="^layers must name layers"):
         sanity.independent_randomization(net, x, 0, _gradient_map, layers=["1"])

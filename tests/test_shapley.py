@@ -229,7 +229,7 @@ def test_bad_input_is_rejected_with_named_arguments():
     with pytest.raises(TypeError, match="^random_state"):
         S.shapley_permutation(value_fn, 3, 2, random_state="seed")
     f = lambda rows: rows.sum(axis=1)  # noqa: E731
-    with pytest.raises(ValueError, match="^background must have at least one row"):
+    with pytest.raises(ValueError, match="^baseline must have at least one row"):
         S.marginal_value_fn(f, np.ones(3), np.zeros((0, 3)))
     with pytest.raises(ValueError, match="^background must have 3 columns"):
         S.marginal_value_fn(f, np.ones(3), np.zeros((4, 2)))

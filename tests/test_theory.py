@@ -24,7 +24,7 @@ def test_alpha_and_sigma_match_the_expectation_over_all_masks(d, nu):
     masks, pi = brute_force_weights(d, nu)
     for p in range(d + 1):
         expected = np.mean(pi * masks[:, :p].prod(axis=1))
-        assert T.alpha(d, nu, p) == pytest.approx(expected, rel=1e-12)
+        assert T.kernel_moment(d, nu, p) == pytest.approx(expected, rel=1e-12)
     design = np.hstack([np.ones((len(masks), 1)), masks])
     sigma = (design * pi[:, None]).T @ design / len(masks)
     np.testing.assert_allclose(T.sigma_matrix(d, nu), sigma, rtol=1e-12)
@@ -46,16 +46,16 @@ def test_closed_form_inverse_equals_numerical_inverse(d, nu):
 
 def test_alpha_for_a_large_bandwidth_is_a_coin_product():
     for p in range(6):
-        assert T.alpha(8, 1e4, p) == pytest.approx(2.0**-p, rel=1e-6)
+        assert T.kernel_moment(8, 1e4, p) == pytest.approx(2.0**-p, rel=1e-6)
 
 
-def test_alpha_rejects_bad_arguments():
+def test_kernel_moment_rejects_bad_arguments():
     with pytest.raises(ValueError, match="^p"):
-        T.alpha(4, 0.25, 5)
-    with pytest.raises(ValueError, match="^nu"):
-        T.alpha(4, 0.0, 1)
+        T.kernel_moment(4, 0.25, 5)
+    with pytest.raises(ValueError, match="^kernel_width"):
+        T.kernel_moment(4, 0.0, 1)
     with pytest.raises(TypeError, match="^d"):
-        T.alpha(4.0, 0.25, 1)
+        T.kernel_moment(4.0, 0.25, 1)
     with pytest.raises(ValueError, match="^d"):
         T.sigma_matrix(1, 0.25)
 
@@ -194,7 +194,7 @@ def test_lime_limit_rejects_bad_input(image):
         T.lime_limit(nonlinear_model, image, SEGMENTS[:5], "mean", 0.25, label=0)
     with pytest.raises(TypeError, match="^segments"):
         T.lime_limit(nonlinear_model, image, SEGMENTS.astype(float), "mean", 0.25, label=0)
-    with pytest.raises(ValueError, match="^label must be given"):
+    with pytest.raises(ValueError, match="^target must be given"):
         T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", 0.25)
     with pytest.raises(ValueError, match="^label"):
         T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", 0.25, label=2)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import (
     RandomState,
     check_array,
@@ -312,8 +313,9 @@ def _animal(rng: np.random.Generator, wolf: bool, size: int) -> tuple[np.ndarray
     return mask, colour
 
 
+@renamed_arguments(old_positional=('split', 'n', 'size', 'random_state'))
 def load_husky_wolf(split: str = "train", n: int | None = None, size: int = 64,
-                    random_state: RandomState = 0, *, agreement: float = 0.95) -> ImageDataset:
+                    *, random_state: RandomState = 0, agreement: float = 0.95) -> ImageDataset:
     """Synthetic husky and wolf silhouettes on grass or snow backgrounds.
 
     Class 0 = husky, 1 = wolf (told apart by snout, ears, legs and tail); background
@@ -377,7 +379,8 @@ def _mask_boxes(masks: np.ndarray) -> np.ndarray:
     return boxes
 
 
-def train_husky_wolf_cnn(epochs: int = 6, random_state: int = 0) -> ImageModel:
+@renamed_arguments(old_positional=('epochs', 'random_state'))
+def train_husky_wolf_cnn(epochs: int = 6, *, random_state: int = 0) -> ImageModel:
     """Train the husky/wolf CNN on ``load_husky_wolf("train")`` (about 10-20 s)."""
     data = load_husky_wolf("train")
     module = train_cnn(data.images, data.labels, 2, epochs=epochs, random_state=random_state)
@@ -412,8 +415,9 @@ def _shape_mask(rng: np.random.Generator, cls: int, yy, xx, cy, cx, r) -> np.nda
             | ((np.abs(xx - cx) <= bar) & (np.abs(yy - cy) <= r)))
 
 
+@renamed_arguments(old_positional=('split', 'n', 'size', 'random_state'))
 def load_scenes(split: str = "train", n: int | None = None, size: int = 64,
-                random_state: RandomState = 0) -> ImageDataset:
+                *, random_state: RandomState = 0) -> ImageDataset:
     """Scenes of 2 or 3 shapes of different classes, for multi-label explanations.
 
     Classes: ball, box, triangle, ring, cross. Each scene picks 2 or 3 distinct
@@ -458,7 +462,8 @@ def load_scenes(split: str = "train", n: int | None = None, size: int = 64,
                         "scenes of 2-3 shapes; multi-hot labels")
 
 
-def train_scenes_cnn(epochs: int = 10, random_state: int = 0) -> ImageModel:
+@renamed_arguments(old_positional=('epochs', 'random_state'))
+def train_scenes_cnn(epochs: int = 10, *, random_state: int = 0) -> ImageModel:
     """Train the multi-label scenes CNN on ``load_scenes("train")``."""
     data = load_scenes("train")
     module = train_cnn(data.images, data.labels, len(SCENE_CLASSES), multilabel=True,
@@ -481,7 +486,8 @@ def load_scenes_cnn(retrain: bool = False) -> ImageModel:
 # --------------------------------------------------------------------------- digits
 
 
-def load_digits(size: int = 32, split: str = "train", random_state: RandomState = 0, *,
+@renamed_arguments(old_positional=('size', 'split', 'random_state'))
+def load_digits(size: int = 32, split: str = "train", *, random_state: RandomState = 0,
                 test_fraction: float = 0.25) -> ImageDataset:
     """scikit-learn's bundled 8x8 handwritten digits, upscaled to ``size`` x ``size``.
 
@@ -592,8 +598,8 @@ class AnalyticalModel:
         return self.f(check_array(images, "images", ndim=4))
 
 
-def linear_image_model(image_shape: tuple[int, ...] = (64, 64, 3), random_state: RandomState = 0,
-                       *, bias: float = 0.0) -> AnalyticalModel:
+@renamed_arguments(old_positional=('image_shape', 'random_state'))
+def linear_image_model(image_shape: tuple[int, ...] = (64, 64, 3), *, random_state: RandomState = 0, bias: float = 0.0) -> AnalyticalModel:
     """The linear model ``f(x) = sum_u lambda_u x_u + b`` with smooth random ``lambda``.
 
     ``lambda`` is a sum of two Gaussian bumps (one positive, one negative) placed with

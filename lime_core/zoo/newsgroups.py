@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import RandomState, check_int, check_random_state
 from lime_core.zoo.text import TextDataset, TextModel
 
@@ -101,8 +102,9 @@ def _split(rng: np.random.Generator, n: int, leaky: bool) -> tuple[list[str], np
     return texts, labels.astype(np.int64)
 
 
+@renamed_arguments(old_positional=('n_train', 'n_test', 'random_state'))
 def load_newsgroups(n_train: int = 600, n_test: int = 300,
-                    random_state: RandomState = 0) -> NewsgroupsDataset:
+                    *, random_state: RandomState = 0) -> NewsgroupsDataset:
     """"christianity" vs "atheism" posts with a planted header leak.
 
     Three splits of exactly balanced classes (0 = atheism, 1 = christianity):

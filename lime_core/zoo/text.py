@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import RandomState, check_int, check_random_state
 
 SENTIMENT_CLASSES = ("negative", "positive")
@@ -186,11 +187,11 @@ def _last_clause_negated(text: str) -> bool:
     return "not" in words[start:]
 
 
+@renamed_arguments(old_positional=('n_train', 'n_test', 'random_state'))
 def load_sentiment(
     n_train: int = 2000,
     n_test: int = 600,
-    random_state: RandomState = 0,
-    *,
+    *, random_state: RandomState = 0,
     p_not: float = 0.35,
     p_contrast: float = 0.4,
     p_intensifier: float = 0.3,

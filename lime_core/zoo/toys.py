@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import RandomState, check_int, check_positive, check_random_state
 from lime_core.zoo.tabular import TabularDataset
 
 
-def load_two_moons(n: int = 400, noise: float = 0.2, random_state: RandomState = 0, *,
+@renamed_arguments(old_positional=('n', 'noise', 'random_state'))
+def load_two_moons(n: int = 400, noise: float = 0.2, *, random_state: RandomState = 0,
                    test_fraction: float = 0.25) -> TabularDataset:
     """Two interleaved half circles in 2-D (scikit-learn's ``make_moons``).
 
@@ -35,7 +37,8 @@ def load_two_moons(n: int = 400, noise: float = 0.2, random_state: RandomState =
                           recorded, (), ("x1", "x2"))
 
 
-def train_two_moons_model(dataset: TabularDataset | None = None, random_state: int = 0):
+@renamed_arguments(old_positional=('dataset', 'random_state'))
+def train_two_moons_model(dataset: TabularDataset | None = None, *, random_state: int = 0):
     """A nonlinear classifier for the 2-D picture: a small neural network.
 
     ``MLPClassifier(hidden_layer_sizes=(32, 32))`` with tanh units (seeded), so
