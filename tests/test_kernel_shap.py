@@ -149,13 +149,13 @@ def test_bad_input_is_rejected(problem):
         S.kernel_shap(f, x, bg, num_samples=0)
     with pytest.raises(ValueError, match="^baseline must have at least one row"):
         S.kernel_shap(f, x, bg[:0])
-    with pytest.raises(ValueError, match="^background must have 10 columns"):
+    with pytest.raises(ValueError, match="^baseline must have 10 columns"):
         S.kernel_shap(f, x, bg[:, :3])
     with pytest.raises(ValueError, match="^x must have at least one feature"):
         S.kernel_shap(f, x[:0], bg[:, :0])
-    with pytest.raises(TypeError, match="^f must be callable"):
+    with pytest.raises(TypeError, match="^model must be callable"):
         S.kernel_shap(None, x, bg)
-    with pytest.raises(ValueError, match="^f must return shape"):
+    with pytest.raises(ValueError, match="^model must return shape"):
         S.kernel_shap(lambda X: np.zeros(3), x, bg)
     with pytest.raises(ValueError, match="^num_bootstrap must be >= 2"):
         S.kernel_shap(f, x, bg, num_bootstrap=1)

@@ -186,15 +186,15 @@ def test_bad_input_is_rejected(planted_linear):
     f, x, w = planted_linear
     with pytest.raises(ValueError, match="^attribution must have the shape"):
         M.deletion_curve(f, x, w[:5])
-    with pytest.raises(ValueError, match="^replacement must be one of"):
+    with pytest.raises(ValueError, match="^baseline must be one of"):
         M.deletion_curve(f, x, w, replacement="noise")
-    with pytest.raises(ValueError, match="^replacement 'blur' needs an image"):
+    with pytest.raises(ValueError, match="^baseline 'blur' needs an image"):
         M.deletion_curve(f, x, w, replacement="blur")
     with pytest.raises(ValueError, match="^steps must be >= 1"):
         M.deletion_curve(f, x, w, steps=0)
     with pytest.raises(ValueError, match="^direction must be one of"):
         M.insertion_curve(f, x, w, direction="up")
-    with pytest.raises(ValueError, match="^f must return shape"):
+    with pytest.raises(ValueError, match="^model must return shape"):
         M.deletion_curve(lambda X: np.zeros(2), x, w)
     two = lambda X: np.column_stack([X.sum(1), X.sum(1)])  # noqa: E731
     with pytest.raises(ValueError, match="^target must be given"):

@@ -159,7 +159,7 @@ def test_bad_inputs_raise_clear_errors():
 
     model = _word_model(["great"])
     exp = explain_text("a great film", model, labels=[1], num_samples=100, num_features=2, random_state=0)
-    with pytest.raises(ValueError, match="label"):
+    with pytest.raises(ValueError, match="^target"):
         submodular_pick([exp], budget=1, label=0)
     with pytest.raises(ValueError, match="feature_names"):
         submodular_pick([exp], budget=1, feature_names=["film"])

@@ -231,7 +231,7 @@ def test_bad_input_is_rejected_with_named_arguments():
     f = lambda rows: rows.sum(axis=1)  # noqa: E731
     with pytest.raises(ValueError, match="^baseline must have at least one row"):
         S.marginal_value_fn(f, np.ones(3), np.zeros((0, 3)))
-    with pytest.raises(ValueError, match="^background must have 3 columns"):
+    with pytest.raises(ValueError, match="^baseline must have 3 columns"):
         S.marginal_value_fn(f, np.ones(3), np.zeros((4, 2)))
     with pytest.raises(ValueError, match="^x must be 1-D"):
         S.marginal_value_fn(f, np.ones((2, 3)), np.zeros((4, 3)))

@@ -196,13 +196,13 @@ def test_lime_limit_rejects_bad_input(image):
         T.lime_limit(nonlinear_model, image, SEGMENTS.astype(float), "mean", 0.25, label=0)
     with pytest.raises(ValueError, match="^target must be given"):
         T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", 0.25)
-    with pytest.raises(ValueError, match="^label"):
+    with pytest.raises(ValueError, match="^target"):
         T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", 0.25, label=2)
-    with pytest.raises(ValueError, match="^replacement"):
+    with pytest.raises(ValueError, match="^baseline"):
         T.lime_limit(nonlinear_model, image, SEGMENTS, np.zeros((5, 5)), 0.25, label=0)
-    with pytest.raises(ValueError, match="^replacement"):
+    with pytest.raises(ValueError, match="^baseline"):
         T.lime_limit(nonlinear_model, image, SEGMENTS, "black", 0.25, label=0)
-    with pytest.raises(ValueError, match="^nu"):
+    with pytest.raises(ValueError, match="^kernel_width"):
         T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", -1.0, label=0)
     with pytest.raises(TypeError, match="^f"):
         T.lime_limit("model", image, SEGMENTS, "mean", 0.25)
