@@ -204,9 +204,9 @@ def test_lime_limit_rejects_bad_input(image):
         T.lime_limit(nonlinear_model, image, SEGMENTS, "black", 0.25, label=0)
     with pytest.raises(ValueError, match="^kernel_width"):
         T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", -1.0, label=0)
-    with pytest.raises(TypeError, match="^f"):
+    with pytest.raises(TypeError, match="^classifier_fn"):
         T.lime_limit("model", image, SEGMENTS, "mean", 0.25)
-    with pytest.raises(ValueError, match="^f must return"):
+    with pytest.raises(ValueError, match="^classifier_fn must return"):
         T.lime_limit(lambda b: np.zeros((3, 1)), image, SEGMENTS, "mean", 0.25)
     with pytest.raises(ValueError, match="^image must light"):
         dark = np.zeros((6, 6))
