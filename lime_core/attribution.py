@@ -15,7 +15,7 @@ any of these directly, or the method itself, and call it with :func:`attribution
 >>> model = lambda rows: rows @ w            # a linear model, one score per row
 >>> x = np.array([1.0, 1.0, 1.0])
 >>> phi = lime_core.kernel_shap(model, x, np.zeros((1, 3)), random_state=0)
->>> lime_core.attribution_map(phi, model, x).tolist()
+>>> lime_core.attribution_map(phi, model, x).round(6).tolist()
 [3.0, -1.0, 0.0]
 
 Layouts. An input ``x`` is one example, possibly with a leading batch axis of size 1:

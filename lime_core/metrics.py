@@ -558,7 +558,7 @@ def iou(
     --------
     >>> import numpy as np
     >>> a = np.zeros((4, 4)); a[:2, :2] = 1.0
-    >>> iou(a, (0, 0, 2, 2)), iou(a, (0, 0, 2, 4))
+    >>> iou(a, (0, 0, 2, 2)), iou(a, (0, 0, 2, 4), threshold=0.5)
     (1.0, 0.5)
     """
     a = _attribution_map(attribution)
@@ -663,7 +663,7 @@ def recall_at_k(attribution: Any, true_features: Sequence[int], k: int | None = 
 
     Examples
     --------
-    >>> recall_at_k([0.9, 0.0, -0.5, 0.1], true_features=[0, 2])
+    >>> recall_at_k(np.array([0.9, 0.0, -0.5, 0.1]), true_features=[0, 2])
     1.0
     """
     attribution = as_map(attribution)

@@ -226,6 +226,23 @@ def tokenise(text: str, bow: bool = True, mask_string: str = "UNKWORDZ") -> Text
     non-separator piece is a word. Features are numbered in order of first appearance.
 
     See the course notebook ``course/04_lime_text.ipynb``.
+
+    Parameters
+    ----------
+    text : str
+    bow : bool
+        Distinct words (True) or word positions (False) are the features.
+    mask_string : str
+        What a hidden word becomes when ``bow`` is False.
+
+    Returns
+    -------
+    TextDomain
+
+    Examples
+    --------
+    >>> tokenise("good, very good").features
+    ['good', 'very']
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
@@ -254,6 +271,22 @@ def perturb_text(domain: TextDomain, Z) -> list[str]:
     by ``mask_string`` at their position (``bow=False``, as lime does).
 
     See the course notebook ``course/04_lime_text.ipynb``.
+
+    Parameters
+    ----------
+    domain : TextDomain
+        From :func:`tokenise`.
+    Z : array-like of bool or 0/1, shape ``(n, d)``
+
+    Returns
+    -------
+    list of str
+        One text per mask.
+
+    Examples
+    --------
+    >>> perturb_text(tokenise("a good film"), [[1, 0, 1]])
+    ['a  film']
     """
     Z = np.asarray(Z, dtype=bool)
     is_word = domain.piece_feature >= 0

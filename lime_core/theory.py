@@ -180,6 +180,17 @@ def sigma_matrix(d: int, kernel_width: float) -> np.ndarray:
     inverse of the matrix built here, which the tests check.)
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    d : int
+        Number of superpixels.
+    kernel_width : float
+        The bandwidth ``nu``.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(d + 1, d + 1)``
     """
     nu = kernel_width
     d = _check_d(d)
@@ -207,6 +218,15 @@ def smallest_bandwidth(d: int) -> float:
     ``nu_min = (1 - sqrt(1 - 1/d)) / sqrt(2 ln(1 / MIN_NEIGHBOUR_WEIGHT))``.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    d : int
+        Number of superpixels.
+
+    Returns
+    -------
+    float
     """
     d = _check_d(d)
     return (1.0 - math.sqrt(1.0 - 1.0 / d)) / math.sqrt(2.0 * math.log(1.0 / MIN_NEIGHBOUR_WEIGHT))
@@ -292,6 +312,17 @@ def sigma_inverse(d: int, kernel_width: float) -> np.ndarray:
     :func:`sigma_matrix` builds them.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    d : int
+        Number of superpixels.
+    kernel_width : float
+        The bandwidth ``nu`` (at least :func:`smallest_bandwidth`).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(d + 1, d + 1)``
     """
     nu = kernel_width
     coef = inverse_coefficients(d, nu)
@@ -464,7 +495,7 @@ def lime_limit(
     >>> img = np.array([[1.0, 0.0], [0.0, 0.0]])
     >>> seg = np.array([[0, 1], [2, 3]])
     >>> lim = lime_limit(lambda b: b[:, 0, 0], img, seg, baseline=0.0)
-    >>> np.round(lim.coefficients, 6).tolist()          # only superpixel 0 matters
+    >>> (np.round(lim.coefficients, 6) + 0.0).tolist()    # only superpixel 0 matters
     [1.0, 0.0, 0.0, 0.0]
     """
     image = _check_image(image)

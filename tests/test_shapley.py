@@ -178,6 +178,21 @@ def test_permutation_antithetic_and_seeds():
     np.testing.assert_allclose(res.values, [46, 22, 22], atol=1.0)
 
 
+def test_antithetic_pairing_is_exact_for_two_players():
+    # an asymmetric 2-player game: v(0)=0, v({0})=3, v({1})=1, v(N)=10
+    value_fn, d = _table_game(np.array([0.0, 3.0, 1.0, 10.0]))
+    exact = S.shapley_exact(value_fn, d).values  # [6, 4]
+    for seed in range(5):
+        res = S.shapley_permutation(value_fn, d, 2, random_state=seed)
+        np.testing.assert_allclose(res.values, exact, atol=1e-12)
+        np.testing.assert_array_equal(res.stderr, [0.0, 0.0])
+    # without the pairing, two random orders are often the same order: not exact
+    misses = [not np.allclose(S.shapley_permutation(value_fn, d, 2, random_state=seed,
+                                                    antithetic=False).values, exact)
+              for seed in range(10)]
+    assert any(misses)
+
+
 def test_permutation_without_antithetic_has_stderr():
     rng = np.random.default_rng(0)
     table = rng.normal(size=2**5)

@@ -91,6 +91,15 @@ def saliency(
     -------
     numpy.ndarray or torch.Tensor
         Same shape and kind as ``inputs``.
+
+    Examples
+    --------
+    >>> import torch, lime_core
+    >>> net = torch.nn.Linear(3, 2)
+    >>> with torch.no_grad():
+    ...     _ = net.weight.copy_(torch.tensor([[1.0, -2.0, 0.0], [0.0, 0.0, 1.0]]))
+    >>> lime_core.saliency(net, torch.ones(1, 3), target=0).tolist()   # |dS_0/dx|
+    [[1.0, 2.0, 0.0]]
     """
     x, was_numpy, targets, batch_size = _prepare(model, inputs, target, batch_size)
     grads = _gradients(model, x, targets, batch_size)

@@ -119,7 +119,8 @@ def shapley_permutation(
     With ``antithetic=True`` the orders come in pairs, an order and its reverse
     (a player early in one is late in the other), which lowers the variance.
     The standard error is ``std / sqrt(n)`` over the independent units (pairs of
-    orders when antithetic, single orders otherwise).
+    orders when antithetic, single orders otherwise). With ``d <= 2`` players a pair
+    holds every order, so antithetic sampling is exact and its standard error 0.
 
     ``v(empty)`` and ``v(N)`` are shared by every order, so the cost is
     ``2 + num_permutations * (d - 1)`` coalitions, all evaluated in one call.
@@ -147,7 +148,7 @@ def shapley_permutation(
     >>> from lime_core.shapley import football_game
     >>> game = football_game()
     >>> res = shapley_permutation(game.value_fn, game.d, 2, random_state=0)
-    >>> res.values.sum(), res.num_coalitions      # efficiency holds order by order
+    >>> float(res.values.sum()), res.num_coalitions    # efficiency holds order by order
     (90.0, 6)
     """
     check_callable(value_fn, "value_fn")
@@ -182,7 +183,10 @@ def shapley_permutation(
 
     units = (contrib[: n // 2] + contrib[n // 2 :]) / 2 if antithetic else contrib
     values = units.mean(axis=0)
-    if units.shape[0] > 1:
+    if antithetic and d <= 2:
+        # an order and its reverse are all d! <= 2 orders: every pair is the exact value
+        stderr = np.zeros(d)
+    elif units.shape[0] > 1:
         stderr = units.std(axis=0, ddof=1) / np.sqrt(units.shape[0])
     else:
         stderr = np.full(d, np.nan)

@@ -321,6 +321,18 @@ def football_game() -> CoalitionGame:
     ``1/3 * 30 + 1/6 * (60 - 12) + 1/6 * (60 - 12) + 1/3 * (90 - 30) = 46``.
 
     See the course notebook ``course/10_shapley_shap.ipynb``.
+
+    Returns
+    -------
+    CoalitionGame
+        With ``shapley_values = [46, 22, 22]``.
+
+    Examples
+    --------
+    >>> from lime_core.shapley import shapley_exact
+    >>> game = football_game()
+    >>> shapley_exact(game.value_fn, game.d).values.round(9).tolist()
+    [46.0, 22.0, 22.0]
     """
     names = ("Messi", "Xavi", "Iniesta")
     # index = bits (Messi=1, Xavi=2, Iniesta=4)
@@ -341,6 +353,15 @@ def glove_game(n_left: int = 1, n_right: int = 2) -> CoalitionGame:
       right glove is the scarce one. With ``r = 2``: ``2/3, 1/6, 1/6``.
 
     See the course notebook ``course/10_shapley_shap.ipynb``.
+
+    Parameters
+    ----------
+    n_left, n_right : int
+        Players holding a left / a right glove (>= 1 each).
+
+    Returns
+    -------
+    CoalitionGame
     """
     n_left = check_int(n_left, "n_left", minimum=1)
     n_right = check_int(n_right, "n_right", minimum=1)
@@ -374,6 +395,22 @@ def linear_game(weights: Any, x: Any, baseline: Any, intercept: float = 0.0) -> 
     feature's term of the model changes only when that feature joins.
 
     See the course notebook ``course/10_shapley_shap.ipynb``.
+
+    Parameters
+    ----------
+    weights : array-like, shape ``(d,)``
+        ``w``.
+    x : array-like, shape ``(d,)``
+        The instance explained.
+    baseline : array-like, shape ``(B, d)`` or ``(d,)``
+        The rows standing for absent features (was ``background``).
+    intercept : float
+        ``b``.
+
+    Returns
+    -------
+    CoalitionGame
+        With ``shapley_values = w * (x - mean(baseline))``.
     """
     w = check_array(weights, "weights", ndim=1)
     x, background = _check_x_baseline(x, baseline)

@@ -37,6 +37,23 @@ def shapley_kernel_weight(size: Any, d: int) -> np.ndarray:
     (Lundberg & Lee, 2017). Sizes 0 and ``d`` get ``inf``.
 
     See the course notebook ``course/10_shapley_shap.ipynb``.
+
+    Parameters
+    ----------
+    size : int or array of int
+        Coalition sizes ``|z|``, ``0 <= |z| <= d``.
+    d : int
+        Number of players.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``inf`` for sizes 0 and ``d``.
+
+    Examples
+    --------
+    >>> shapley_kernel_weight([1, 2], 3).tolist()
+    [0.3333333333333333, 0.3333333333333333]
     """
     d = _check_d(d)
     s = np.asarray(size, dtype=float)

@@ -85,6 +85,10 @@ def load_books(n_train: int = 1000, n_test: int = 200, *, random_state: RandomSt
         Number of distinct words (>= 50).
     doc_length : int
         Words per review (with repeats).
+
+    Returns
+    -------
+    BooksDataset
     """
     n_train = check_int(n_train, "n_train", minimum=2)
     n_test = check_int(n_test, "n_test", minimum=2)
@@ -170,6 +174,17 @@ def train_books_logreg(dataset: BooksDataset | None = None, n_words: int = 10) -
     The words are the ``n_words`` largest ``|w_j|`` of an L1-penalised logistic
     regression on all words; the model is then refit (L2, C=10) on those columns
     only, ``p(y=1|x) = sigmoid(sum_{j in S} w_j x_j + b)`` with ``|S| = n_words``.
+
+    Parameters
+    ----------
+    dataset : BooksDataset, optional
+        Default :func:`load_books`.
+    n_words : int
+        Words the model may use.
+
+    Returns
+    -------
+    SparseTextModel
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -192,6 +207,16 @@ def train_books_tree(dataset: BooksDataset | None = None, max_depth: int = 4,
 
     ``true_features`` are the words used in its split nodes (at most
     ``2^max_depth - 1``).
+
+    Parameters
+    ----------
+    dataset : BooksDataset, optional
+    max_depth : int
+    random_state : int
+
+    Returns
+    -------
+    SparseTextModel
     """
     from sklearn.tree import DecisionTreeClassifier
 

@@ -127,6 +127,18 @@ def small_cnn(n_classes: int, image_size: int, width: int = 16):
     gradient method (and DeepLIFT) can walk it layer by layer. Channels:
     3 -> width -> 2 width -> 2 width; the linear layer sees
     ``2 width * (image_size / 8)^2`` features.
+
+    Parameters
+    ----------
+    n_classes : int
+    image_size : int
+        Side of the square input images.
+    width : int
+        Channels of the first block.
+
+    Returns
+    -------
+    torch.nn.Sequential
     """
     from torch import nn
 
@@ -148,6 +160,21 @@ def train_cnn(images: Any, labels: Any, n_classes: int, *, multilabel: bool = Fa
     Loss: cross-entropy (single label) or binary cross-entropy per class (multi-label).
     Mini-batches are shuffled with ``random_state``; torch's global RNG is forked
     for the weight initialisation, so the caller's RNG is untouched.
+
+    Parameters
+    ----------
+    images : array ``(n, H, W, 3)``
+    labels : array ``(n,)`` of int, or ``(n, C)`` 0/1 for multi-label data
+    n_classes : int
+    multilabel : bool
+    epochs, lr, batch_size : training settings
+    random_state : int
+        Seeds torch's generator for the run.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        In eval mode.
     """
     import torch
 
@@ -191,7 +218,17 @@ def _cached_or_trained(name: str, retrain: bool, n_classes: int, image_size: int
 
 @renamed_arguments(old_positional=('epochs', 'random_state'))
 def train_husky_wolf_cnn(epochs: int = 6, *, random_state: int = 0) -> ImageModel:
-    """Train the husky/wolf CNN on ``load_husky_wolf("train")`` (about 10-20 s)."""
+    """Train the husky/wolf CNN on ``load_husky_wolf("train")`` (about 10-20 s).
+
+    Parameters
+    ----------
+    epochs : int
+    random_state : int
+
+    Returns
+    -------
+    ImageModel
+    """
     data = load_husky_wolf("train")
     module = train_cnn(data.images, data.labels, 2, epochs=epochs, random_state=random_state)
     return ImageModel(module, HUSKY_WOLF_CLASSES, 64, False, "husky/wolf CNN (learns the snow)")
@@ -202,6 +239,15 @@ def load_husky_wolf_cnn(retrain: bool = False) -> ImageModel:
 
     Stated accuracy: >= 0.9 on ``load_husky_wolf("test")`` and at least 25 points
     lower on ``load_husky_wolf("swapped")``: it learned the background.
+
+    Parameters
+    ----------
+    retrain : bool
+        Train again instead of loading the cached weights.
+
+    Returns
+    -------
+    ImageModel
     """
     module = _cached_or_trained("husky_wolf_cnn", retrain, 2, 64,
                                 lambda: train_husky_wolf_cnn().module)
@@ -211,7 +257,17 @@ def load_husky_wolf_cnn(retrain: bool = False) -> ImageModel:
 
 @renamed_arguments(old_positional=('epochs', 'random_state'))
 def train_scenes_cnn(epochs: int = 10, *, random_state: int = 0) -> ImageModel:
-    """Train the multi-label scenes CNN on ``load_scenes("train")``."""
+    """Train the multi-label scenes CNN on ``load_scenes("train")``.
+
+    Parameters
+    ----------
+    epochs : int
+    random_state : int
+
+    Returns
+    -------
+    ImageModel
+    """
     data = load_scenes("train")
     module = train_cnn(data.images, data.labels, len(SCENE_CLASSES), multilabel=True,
                        epochs=epochs, random_state=random_state)
@@ -224,6 +280,15 @@ def load_scenes_cnn(retrain: bool = False) -> ImageModel:
     ``predict_proba`` returns one sigmoid score per class (rows do not sum to one).
     Stated accuracy on ``load_scenes("test")``: >= 0.95 per-label accuracy at 0.5, and
     the top-k scores name exactly the k present classes for >= 0.85 of the scenes.
+
+    Parameters
+    ----------
+    retrain : bool
+        Train again instead of loading the cached weights.
+
+    Returns
+    -------
+    ImageModel
     """
     module = _cached_or_trained("scenes_cnn", retrain, len(SCENE_CLASSES), 64,
                                 lambda: train_scenes_cnn().module)
@@ -236,6 +301,17 @@ def train_digits_cnn(images: Any = None, labels: Any = None, *, epochs: int = 8,
     """Train the digits CNN (also the retraining step of remove-and-retrain).
 
     Defaults to ``load_digits()``'s train split; pass modified images to retrain.
+
+    Parameters
+    ----------
+    images, labels : arrays, optional
+        Default: the digits training split.
+    epochs : int
+    random_state : int
+
+    Returns
+    -------
+    ImageModel
     """
     if images is None:
         data = load_digits()
@@ -250,6 +326,15 @@ def load_digits_cnn(retrain: bool = False) -> ImageModel:
     """The 32x32 digits CNN (cached weights, or retrained when ``retrain``).
 
     Stated accuracy on ``load_digits(split="test")``: >= 0.95.
+
+    Parameters
+    ----------
+    retrain : bool
+        Train again instead of loading the cached weights.
+
+    Returns
+    -------
+    ImageModel
     """
     module = _cached_or_trained("digits_cnn", retrain, 10, 32,
                                 lambda: train_digits_cnn().module)
@@ -296,6 +381,17 @@ def linear_image_model(image_shape: tuple[int, ...] = (64, 64, 3), *, random_sta
     :func:`lime_core.theory.linear_model`; ``linear_model_limit`` gives LIME's answer.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+    random_state : int or numpy.random.Generator
+        Places the bumps.
+    bias : float
+
+    Returns
+    -------
+    AnalyticalModel
     """
     from lime_core.theory import linear_model
 
@@ -320,6 +416,17 @@ def shape_detector_model(shape_mask: Any, threshold: float = 0.5) -> AnalyticalM
     ``tau``. Uses :func:`lime_core.theory.shape_detector`.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    shape_mask : bool array ``(H, W)``
+        The shape ``S``.
+    threshold : float
+        ``tau``.
+
+    Returns
+    -------
+    AnalyticalModel
     """
     from lime_core.theory import shape_detector
 
@@ -337,7 +444,12 @@ def shape_detector_model(shape_mask: Any, threshold: float = 0.5) -> AnalyticalM
 
 
 def imagenet_status() -> str:
-    """One sentence: is a pretrained ImageNet classifier available offline?"""
+    """One sentence: is a pretrained ImageNet classifier available offline?
+
+    Returns
+    -------
+    str
+    """
     import importlib.util
 
     if importlib.util.find_spec("torchvision") is None:
@@ -365,6 +477,10 @@ def load_imagenet_classifier() -> ImageModel:
     Raises ``RuntimeError`` with the sentence from :func:`imagenet_status` otherwise;
     no download is ever attempted. Inputs: 224x224 images in [0, 1], normalised
     inside the module.
+
+    Returns
+    -------
+    ImageModel
     """
     path = _imagenet_weights_path()
     import importlib.util

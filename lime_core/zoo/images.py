@@ -177,6 +177,10 @@ def load_husky_wolf(split: str = "train", n: int | None = None, size: int = 64,
         An int seed gives each split its own stream (same seed, same images).
     agreement : float
         Background/class agreement in "train" and "test".
+
+    Returns
+    -------
+    ImageDataset
     """
     split = check_choice(split, "split", SPLITS)
     n = (1000 if split == "train" else 200) if n is None else check_int(n, "n", minimum=1)
@@ -250,6 +254,19 @@ def load_scenes(split: str = "train", n: int | None = None, size: int = 64,
     here; "test" is a fresh draw.
 
     See the course notebook ``course/11_evaluating_explanations.ipynb``.
+
+    Parameters
+    ----------
+    split : {"train", "test", "swapped"}
+    n : int, optional
+        Number of scenes.
+    size : int
+        Side of the images.
+    random_state : int or numpy.random.Generator
+
+    Returns
+    -------
+    ImageDataset
     """
     split = check_choice(split, "split", ("train", "test"))
     n = (1500 if split == "train" else 300) if n is None else check_int(n, "n", minimum=1)
@@ -297,6 +314,19 @@ def load_digits(size: int = 32, split: str = "train", *, random_state: RandomSta
     ``random_state`` and the last ``test_fraction`` form the "test" split.
 
     See the course notebook ``course/08_gradients.ipynb``.
+
+    Parameters
+    ----------
+    size : int
+        Side of the upscaled images.
+    split : {"train", "test"}
+    random_state : int or numpy.random.Generator
+        Draws the split.
+    test_fraction : float
+
+    Returns
+    -------
+    ImageDataset
     """
     from scipy.ndimage import zoom
     from sklearn.datasets import load_digits as _load
@@ -329,8 +359,18 @@ PHOTOS = {"cat": "chelsea", "astronaut": "astronaut", "coffee": "coffee"}
 def load_photo(name: str = "cat", size: int = 64) -> np.ndarray:
     """One of scikit-image's bundled photos, centre-cropped to a square and resized.
 
-    Returns a ``(size, size, 3)`` float array in [0, 1]. Names: "cat" (Chelsea),
+    The result is a ``(size, size, 3)`` float array in [0, 1]. Names: "cat" (Chelsea),
     "astronaut", "coffee". Nothing is downloaded: these ship with scikit-image.
+
+    Parameters
+    ----------
+    name : {"cat", "astronaut", "coffee"}
+    size : int
+        Side of the square result.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(size, size, 3)``, floats in [0, 1]
     """
     import skimage.data
     from skimage.transform import resize

@@ -55,7 +55,17 @@ FLU_RULE = (
 
 
 def flu_rule(X: np.ndarray) -> np.ndarray:
-    """The noiseless rule: ``1[temperature >= 38 and (cough or body_aches)]``."""
+    """The noiseless rule: ``1[temperature >= 38 and (cough or body_aches)]``.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape ``(n, p)``
+        Rows of the flu table.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape ``(n,)``
+    """
     X = np.asarray(X, dtype=float)
     temp, cough, aches = X[:, 1], X[:, 2], X[:, 5]
     return ((temp >= 38.0) & ((cough > 0.5) | (aches > 0.5))).astype(np.int64)
@@ -72,6 +82,17 @@ def load_flu(n_train: int = 800, n_test: int = 400, *, random_state: RandomState
     labels flipped. ``true_features = ("temperature", "cough", "body_aches")``.
 
     See the course notebook ``course/06_lime_tabular.ipynb``.
+
+    Parameters
+    ----------
+    n_train, n_test : int
+    random_state : int or numpy.random.Generator
+    label_noise : float
+        Fraction of labels flipped.
+
+    Returns
+    -------
+    TabularDataset
     """
     n_train = check_int(n_train, "n_train", minimum=1)
     n_test = check_int(n_test, "n_test", minimum=1)
@@ -98,6 +119,15 @@ def train_flu_model(dataset: TabularDataset | None = None, *, random_state: int 
 
     Stated accuracy on ``load_flu()``'s test split: >= 0.9 (the label noise caps it
     near 0.95).
+
+    Parameters
+    ----------
+    dataset : TabularDataset, optional
+    random_state : int
+
+    Returns
+    -------
+    sklearn.ensemble.GradientBoostingClassifier
     """
     from sklearn.ensemble import GradientBoostingClassifier
 
@@ -112,6 +142,16 @@ def load_breast_cancer(test_size: float = 0.25, *, random_state: RandomState = 0
 
     Read from the scikit-learn package (no download), split with a stratified
     shuffle. Classes: 0 = malignant, 1 = benign.
+
+    Parameters
+    ----------
+    test_size : float
+    random_state : int or numpy.random.Generator
+        Draws the split.
+
+    Returns
+    -------
+    TabularDataset
     """
     from sklearn.datasets import load_breast_cancer as _load
     from sklearn.model_selection import train_test_split
@@ -132,7 +172,17 @@ def load_breast_cancer(test_size: float = 0.25, *, random_state: RandomState = 0
 
 @renamed_arguments(old_positional=('dataset', 'random_state'))
 def train_breast_cancer_model(dataset: TabularDataset | None = None, *, random_state: int = 0):
-    """Random forest (100 trees) on the breast-cancer table; stated accuracy >= 0.93."""
+    """Random forest (100 trees) on the breast-cancer table; stated accuracy >= 0.93.
+
+    Parameters
+    ----------
+    dataset : TabularDataset, optional
+    random_state : int
+
+    Returns
+    -------
+    sklearn.ensemble.RandomForestClassifier
+    """
     from sklearn.ensemble import RandomForestClassifier
 
     dataset = load_breast_cancer() if dataset is None else dataset
