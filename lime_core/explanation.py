@@ -70,6 +70,31 @@ class LimeSamples:
         """Number of samples ``n`` (row 0 included)."""
         return int(self.Z.shape[0])
 
+    def perturb(self, mask) -> Any:
+        """The model input for any mask ``z`` (an image or a text; not for tables).
+
+        Parameters
+        ----------
+        mask : array-like of bool, shape ``(d,)``
+
+        Returns
+        -------
+        numpy.ndarray or str
+        """
+        z = np.asarray(mask, dtype=bool).reshape(1, -1)
+        if z.shape[1] != self.Z.shape[1]:
+            raise ValueError(f"mask must have {self.Z.shape[1]} entries, got {z.shape[1]}")
+        if self.mode == "image":
+            from lime_core.perturbation import masked_images
+
+            d = self.data
+            return masked_images(d["image"], d["segments"], z, d["baseline"])[0]
+        if self.mode == "text":
+            from lime_core.perturbation import perturb_text
+
+            return perturb_text(self.data["domain"], z)[0]
+        raise ValueError("perturb needs an image or text sample; tabular rows are drawn, not masked")
+
     def perturbed_input(self, i: int) -> Any:
         """The model input of sample ``i``: an image, a text or a table row."""
         i = check_int(i, "i", minimum=0, maximum=self.num_samples - 1)
@@ -305,6 +330,52 @@ class Explanation:
             self, weights=weights, kernel_width=kw, num_features=nf,
             feature_selection=fs, alpha=a, fits=fits, labels=chosen, top_labels=top,
         )
+
+    def coefficient_stderr(self, coef, intercept: float, *, n: int | None = None,
+                           target: int | None = None) -> np.ndarray:
+        """Standard errors of given surrogate coefficients on the first ``n`` samples.
+
+        The ridge sandwich estimate of :func:`lime_core.surrogate.ridge_stderr` with this
+        explanation's weights, predictions and ``alpha``: what a widget shows next to
+        the coefficients fitted on the samples seen so far. No model calls.
+
+        Parameters
+        ----------
+        coef : array-like, shape ``(d,)``
+            Coefficients fitted on the first ``n`` samples.
+        intercept : float
+        n : int, optional
+            Samples used (default all).
+        target : int, optional
+            One of ``labels`` (default the first).
+
+        Returns
+        -------
+        numpy.ndarray, shape ``(d,)``
+            NaN where it is not defined (too few samples).
+        """
+        from lime_core.surrogate import ridge_stderr
+
+        label = self._label(target)
+        n = self.Z.shape[0] if n is None else check_int(n, "n", minimum=1,
+                                                          maximum=self.Z.shape[0])
+        if n < 2:
+            return np.full(self.Z.shape[1], np.nan)
+        return ridge_stderr(self.Z[:n], self.predictions[:n, label], self.weights[:n],
+                            self.alpha, np.asarray(coef, dtype=float), float(intercept))
+
+    def perturb(self, mask) -> Any:
+        """The model input for any mask ``z`` over the features (no model call).
+
+        Parameters
+        ----------
+        mask : array-like of bool, shape ``(d,)``
+
+        Returns
+        -------
+        numpy.ndarray (image mode) or str (text mode)
+        """
+        return self.extra["samples"].perturb(mask)
 
     @renamed_arguments({"label": "target"})
     def image_mask(

@@ -95,6 +95,7 @@ def image_samples(
     segments=None,
     num_samples: int = 1000,
     baseline="superpixel_mean",
+    blur_sigma: float = 5.0,
     batch_size: int = 64,
     random_state: RandomState = None,
 ) -> LimeSamples:
@@ -121,6 +122,8 @@ def image_samples(
     baseline : "superpixel_mean", "blur", a number, a colour or an image
         What hidden superpixels show (see :func:`replacement_image`; lime's
         ``hide_color``).
+    blur_sigma : float
+        Standard deviation, in pixels, of the ``"blur"`` baseline.
     batch_size : int
         Images per model call; memory is bounded by it.
     random_state : int, Generator or None
@@ -149,7 +152,8 @@ def image_samples(
     segments = _check_segments(segments, image)
     d = int(segments.max()) + 1
 
-    fudged = replacement_image(image, segments, baseline)
+    blur_sigma = check_positive(blur_sigma, "blur_sigma")
+    fudged = replacement_image(image, segments, baseline, blur_sigma=blur_sigma)
     Z = sample_masks(d, num_samples, random_state=rng, scheme="bernoulli")
     batches = perturb_image_batches(image, segments, Z, fudged, batch_size)
     predictions, calls = predict_batches(classifier_fn, batches)
