@@ -696,12 +696,37 @@ def _kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
     return float(tau) if np.isfinite(tau) else float("nan")
 
 
+def pixel_map(attribution: Any) -> np.ndarray:
+    """A 2-D ``(H, W)`` map from an image attribution in any layout, channels summed.
+
+    Accepts ``(H, W)``, ``(H, W, C)``, ``(C, H, W)``, ``(1, C, H, W)`` arrays or tensors
+    (what the gradient methods return for a batch of one) and LIME ``Explanation`` s
+    (their :meth:`~lime_core.explanation.Explanation.attribution`).
+
+    Parameters
+    ----------
+    attribution : array, tensor or Explanation
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(H, W)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pixel_map(np.ones((1, 3, 2, 4))).tolist()
+    [[3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0]]
+    """
+    return _attribution_map(attribution)
+
+
 def stability(
     explain_fn: Callable,
     seeds: Sequence[int],
     *,
     k: int = 5,
     absolute: bool = True,
+    segments: Any = None,
 ) -> StabilityResult:
     """How much an explanation changes when only the random seed changes.
 
@@ -711,7 +736,12 @@ def stability(
     the two attributions (rank agreement over all features). ``absolute`` ranks by
     ``|a|``. LIME with few samples is unstable; this measures by how much.
 
-    See the course notebook ``course/11_evaluating_explanations.ipynb``.
+    With ``segments`` every image attribution is first added up over each superpixel
+    (channels summed, :func:`pixel_map`), a common unit for pixel maps and LIME's
+    region maps.
+
+    See the course notebooks ``course/11_evaluating_explanations.ipynb`` and
+    ``course/14_choosing_a_method.ipynb``.
 
     Parameters
     ----------
@@ -723,6 +753,8 @@ def stability(
         Size of the top sets compared by Jaccard.
     absolute : bool
         Rank by ``|a|``.
+    segments : int array ``(H, W)``, optional
+        Superpixels to add image attributions up over.
 
     Returns
     -------
@@ -732,7 +764,12 @@ def stability(
     seeds = list(seeds)
     if len(seeds) < 2:
         raise ValueError(f"seeds must hold at least 2 seeds, got {len(seeds)}")
-    maps = [to_numpy(as_map(explain_fn(s))).ravel() for s in seeds]
+    if segments is None:
+        maps = [to_numpy(as_map(explain_fn(s))).ravel() for s in seeds]
+    else:
+        labels = relabel(np.asarray(segments))
+        maps = [np.bincount(labels.ravel(), weights=pixel_map(explain_fn(s)).ravel(),
+                            minlength=int(labels.max()) + 1) for s in seeds]
     d = maps[0].size
     if any(m.size != d for m in maps):
         raise ValueError("explain_fn must return attributions of the same size for every seed")
