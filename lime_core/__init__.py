@@ -18,8 +18,8 @@ module              what it holds                                          noteb
 ``lime_image``      LIME for images                                        05
 ``lime_text``       LIME for text                                          04
 ``lime_tabular``    LIME for tables                                        06
-``gradients``       saliency, SmoothGrad, Integrated Gradients, DeepLIFT   08-10
-``shapley``         exact Shapley values, sampling, KernelSHAP             10
+``gradients/``      saliency, SmoothGrad, Integrated Gradients, DeepLIFT   08-10
+``shapley/``        exact Shapley values, sampling, KernelSHAP             10
 ``pick``            SP-LIME: which explanations a person should read       07
 ``metrics``         deletion/insertion, IoU, recall, stability, ROAR       11
 ``sanity``          model-randomisation sanity checks                      12
