@@ -513,15 +513,15 @@ def _attribution_map(attribution: Any) -> np.ndarray:
     """A 2-D pixel map from a map in any image layout (or a LIME Explanation).
 
     Leading axes of size 1 (a batch of one) are dropped; a 3-D map is summed over its
-    channel axis: the first when it is short (<= 4, torch's ``(C, H, W)``) and the last
-    is not, else the last (``(H, W, C)``).
+    channel axis: the first when it has 1, 3 or 4 entries (torch's ``(C, H, W)``) and
+    the last has not, else the last (``(H, W, C)``).
     """
     a = to_numpy(as_map(attribution))
     while a.ndim > 2 and a.shape[0] == 1:
         a = a[0]
     a = check_array(a, "attribution", ndim=(2, 3))
     if a.ndim == 3:
-        channels_first = a.shape[0] <= 4 < a.shape[-1]
+        channels_first = a.shape[0] in (1, 3, 4) and a.shape[-1] not in (1, 3, 4)
         a = a.sum(axis=0 if channels_first else -1)
     return a
 
@@ -714,8 +714,8 @@ def pixel_map(attribution: Any) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> pixel_map(np.ones((1, 3, 2, 4))).tolist()
-    [[3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0]]
+    >>> pixel_map(np.ones((1, 3, 2, 5))).tolist()          # a gradient map of one RGB image
+    [[3.0, 3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0, 3.0]]
     """
     return _attribution_map(attribution)
 
