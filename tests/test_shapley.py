@@ -95,7 +95,7 @@ def test_exact_calls_value_fn_once_on_every_coalition():
     res = S.shapley_exact(v, 5)
     assert len(calls) == 1 and calls[0].shape == (32, 5)
     assert len({row.tobytes() for row in calls[0]}) == 32
-    assert res.num_evaluations == 32
+    assert res.num_coalitions == 32
     # v = |S|^2 is symmetric: everyone gets v(N)/d
     np.testing.assert_allclose(res.values, 25 / 5)
 
@@ -150,7 +150,7 @@ def test_permutation_is_exact_for_additive_games_and_converges():
     value_fn, _ = _table_game(table)
     exact = S.shapley_exact(value_fn, d).values
     res = S.shapley_permutation(value_fn, d, 2000, random_state=1)
-    assert res.num_evaluations == 2 + 2000 * (d - 1)
+    assert res.num_coalitions == 2 + 2000 * (d - 1)
     assert res.values.sum() == pytest.approx(table[-1] - table[0])  # efficiency per order
     z = np.abs(res.values - exact) / res.stderr
     assert np.all(z < 4.5)
