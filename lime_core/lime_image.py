@@ -193,6 +193,12 @@ def explain_image(
     superpixels. It is :func:`image_samples` followed by
     :func:`lime_core.explanation.explain_from_samples`.
 
+    The attribution-method order of the gradient methods is accepted too:
+    ``explain_image(model, x, target=t)`` with a torch model and a ``(1, C, H, W)``
+    batch (or any model and input of :func:`lime_core.attribution.input_layout`) runs
+    LIME on the ``(H, W, C)`` image while the model sees its own layout, so LIME can
+    stand in for ``saliency`` in ``deletion_curve(model, x, method(model, x, target=t))``.
+
     See the course notebook ``course/05_lime_images.ipynb``.
 
     Parameters
@@ -230,6 +236,11 @@ def explain_image(
     >>> exp.attribution().shape
     (4, 4)
     """
+    if callable(image) and not callable(classifier_fn):  # (model, x): captum's order
+        from lime_core.attribution import classifier_fn_for, input_layout
+
+        layout = input_layout(classifier_fn, image)
+        image, classifier_fn = layout.to_canonical(classifier_fn), classifier_fn_for(image, layout)
     num_features = check_int(num_features, "num_features", minimum=1)
     kernel_width = check_positive(kernel_width, "kernel_width")
     check_choice(feature_selection, "feature_selection", FEATURE_SELECTIONS)

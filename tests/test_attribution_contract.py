@@ -60,12 +60,15 @@ def test_every_method_goes_straight_into_the_metrics(name, detector, image):
     method, settings = METHODS[name]
     fn = functools.partial(method, **settings)
     if name == "explain_image":
-        # LIME explains the image it perturbs ((H, W, C) numpy, any classifier_fn); its
+        # LIME's own order: the (H, W, C) image it perturbs and a numpy classifier_fn; its
         # Explanation is accepted as it is, painted onto x's layout by the metric
         hwc = image[0].permute(1, 2, 0).numpy()
-        attribution = method(hwc, lambda b: detector(torch.as_tensor(b).permute(0, 3, 1, 2))
-                             .detach().numpy(), target=T, random_state=0, **settings)
-        assert attribution.attribution(T).shape == hwc.shape  # shaped like its input
+        own = method(hwc, lambda b: detector(torch.as_tensor(b).permute(0, 3, 1, 2))
+                     .detach().numpy(), target=T, random_state=0, **settings)
+        assert own.attribution(T).shape == hwc.shape  # shaped like its input
+        # and the attribution-method order, exactly as saliency is called
+        attribution = method(detector, image, target=T, random_state=0, **settings)
+        np.testing.assert_allclose(attribution.fits[T].coef, own.fits[T].coef, rtol=1e-5)
     else:
         attribution = method(detector, image, target=T, **settings)  # as written
         attribution = getattr(attribution, "attributions", attribution)
