@@ -121,8 +121,8 @@ def bench_image() -> dict[str, float]:
             out.update(interleaved({"a_lime": lambda: run_lime(near_free), "a_ours": lambda: run_ours(near_free)}))
             cnn = small_cnn()
             cnn(image[None])  # warm up torch
-            Z = sample_masks(out["superpixels"], N_IMAGE, 0)
-            fudged = replacement_image(image, segments, "mean")
+            Z = sample_masks(out["superpixels"], N_IMAGE, random_state=0)
+            fudged = replacement_image(image, segments, "superpixel_mean")
             prebuilt = np.concatenate(list(perturb_image_batches(image, segments, Z, fudged, 256)))
 
             def floor(bs):

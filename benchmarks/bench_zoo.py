@@ -84,7 +84,7 @@ def recall_table(n_docs: int = 20, num_samples: int = 1000) -> dict:
             gold_words = model.gold_features(doc)
             if not gold_words:
                 continue
-            words, g = books.word_presence_model(doc, model.predict_proba, label=1)
+            words, g = books.word_presence_model(doc, model.predict_proba, target=1)
             gold = [words.index(w) for w in gold_words]
             exp = explain_text(doc, model.predict_proba, labels=[1], num_samples=num_samples,
                                num_features=10, random_state=i)

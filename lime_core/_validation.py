@@ -165,3 +165,25 @@ def check_model_output(out: Any, n_rows: int, name: str = "classifier_fn") -> np
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} returned NaN or infinite values")
     return arr
+
+
+def select_target(out: np.ndarray, target: Any, name: str = "model") -> np.ndarray:
+    """The ``target`` column of checked model outputs ``out`` (n, k), as ``(n,)``.
+
+    The one home of "which output is explained": a model with one output needs no
+    ``target`` (or 0); a model with several needs ``target`` in ``0 .. k-1``.
+    """
+    if target is not None:
+        target = check_int(target, "target", minimum=0)
+    if out.shape[1] == 1:
+        if target not in (None, 0):
+            raise ValueError(f"target must be None or 0 for a model with one output, got {target}")
+        return out[:, 0]
+    if target is None:
+        raise ValueError(
+            f"target must be given: {name} returns {out.shape[1]} outputs per row; "
+            "pass the index of the one to explain"
+        )
+    if target >= out.shape[1]:
+        raise ValueError(f"target must be in [0, {out.shape[1] - 1}], got {target}")
+    return out[:, target]

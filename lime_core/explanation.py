@@ -17,11 +17,95 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import check_choice, check_int, check_positive
 from lime_core.kernels import exponential_kernel
 from lime_core.surrogate import FEATURE_SELECTIONS, SurrogateFit, fit_surrogate
 
 MODES = ("image", "text", "tabular")
+
+
+@dataclass
+class LimeSamples:
+    """The first half of a LIME run: everything that needs the model, nothing that fits.
+
+    Made by :func:`lime_core.lime_image.image_samples`,
+    :func:`lime_core.lime_text.text_samples` and
+    :func:`lime_core.lime_tabular.tabular_samples`; turned into an
+    :class:`Explanation` by :func:`explain_from_samples`, as often as you like, with
+    no further model calls (a widget's kernel-width slider does exactly that).
+
+    Attributes
+    ----------
+    mode : {"image", "text", "tabular"}
+    feature_names : list
+        Superpixel ids, words, or conditions such as ``"age > 45.00"``.
+    Z : numpy.ndarray, shape ``(n, d)``
+        Interpretable samples (masks); row 0 is the instance.
+    predictions : numpy.ndarray, shape ``(n, k)``
+        Model outputs on the perturbed inputs.
+    distances : numpy.ndarray, shape ``(n,)``
+        ``D(x, z_i)`` used by the kernel.
+    random_state : int or numpy.random.Generator
+        What reproduces the samples.
+    model_calls : int
+        Calls made to ``classifier_fn``.
+    data : dict
+        Mode-specific pieces: ``image``, ``segments``, ``baseline`` (the image hidden
+        superpixels show); ``text``, ``domain``, ``texts``; ``row``, ``sampler``,
+        ``inputs``.
+    """
+
+    mode: str
+    feature_names: list
+    Z: np.ndarray
+    predictions: np.ndarray
+    distances: np.ndarray
+    random_state: Any
+    model_calls: int
+    data: dict = field(default_factory=dict)
+
+    @property
+    def num_samples(self) -> int:
+        """Number of samples ``n`` (row 0 included)."""
+        return int(self.Z.shape[0])
+
+    def perturb(self, mask) -> Any:
+        """The model input for any mask ``z`` (an image or a text; not for tables).
+
+        Parameters
+        ----------
+        mask : array-like of bool, shape ``(d,)``
+
+        Returns
+        -------
+        numpy.ndarray or str
+        """
+        z = np.asarray(mask, dtype=bool).reshape(1, -1)
+        if z.shape[1] != self.Z.shape[1]:
+            raise ValueError(f"mask must have {self.Z.shape[1]} entries, got {z.shape[1]}")
+        if self.mode == "image":
+            from lime_core.perturbation import masked_images
+
+            d = self.data
+            return masked_images(d["image"], d["segments"], z, d["baseline"])[0]
+        if self.mode == "text":
+            from lime_core.perturbation import perturb_text
+
+            return perturb_text(self.data["domain"], z)[0]
+        raise ValueError("perturb needs an image or text sample; tabular rows are drawn, not masked")
+
+    def perturbed_input(self, i: int) -> Any:
+        """The model input of sample ``i``: an image, a text or a table row."""
+        i = check_int(i, "i", minimum=0, maximum=self.num_samples - 1)
+        if self.mode == "image":
+            from lime_core.perturbation import masked_images
+
+            d = self.data
+            return masked_images(d["image"], d["segments"], self.Z[i : i + 1], d["baseline"])[0]
+        if self.mode == "text":
+            return self.data["texts"][i]
+        return self.data["inputs"][i]
 
 
 def fit_labels(
@@ -132,22 +216,67 @@ class Explanation:
         """Standard error of every coefficient (NaN for unselected features)."""
         return {lab: fit.stderr for lab, fit in self.fits.items()}
 
-    def _label(self, label: int | None) -> int:
-        if label is None:
+    def _label(self, target: int | None) -> int:
+        if target is None:
             return self.labels[0]
-        if label not in self.fits:
-            raise ValueError(f"label must be one of the explained labels {self.labels}, got {label!r}")
-        return int(label)
+        if target not in self.fits:
+            raise ValueError(
+                f"target must be one of the explained labels {self.labels}, got {target!r}")
+        return int(target)
 
     def as_map(self) -> dict[int, list[tuple[int, float]]]:
         """``{label: [(feature index, weight)]}`` sorted by ``|weight|`` (lime's ``local_exp``)."""
         return {lab: fit.as_list() for lab, fit in self.fits.items()}
 
-    def as_list(self, label: int | None = None) -> list[tuple[Any, float]]:
-        """``[(feature name, weight)]`` for ``label`` (default: the first explained one),
-        sorted by ``|weight|``."""
-        fit = self.fits[self._label(label)]
+    @renamed_arguments({"label": "target"})
+    def as_list(self, target: int | None = None) -> list[tuple[Any, float]]:
+        """``[(feature name, weight)]`` for ``target`` (default: the first explained
+        label), sorted by ``|weight|``.
+
+        Parameters
+        ----------
+        target : int, optional
+            One of ``labels``.
+
+        Returns
+        -------
+        list of (name, float)
+        """
+        fit = self.fits[self._label(target)]
         return [(self.feature_names[j], w) for j, w in fit.as_list()]
+
+    def attribution(self, target: int | None = None) -> np.ndarray:
+        """The surrogate's weights shaped like the explained input (the map contract).
+
+        * image: every pixel gets its superpixel's weight ``beta_j`` (in every channel),
+          an array of the image's shape;
+        * text: one weight per word of the text, in reading order (a word that occurs
+          twice gets its weight twice in bag-of-words mode);
+        * tabular: one weight per column of ``row``.
+
+        Unselected features get 0. See :mod:`lime_core.attribution`.
+
+        Parameters
+        ----------
+        target : int, optional
+            One of ``labels`` (default the first).
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        coef = np.asarray(self.fits[self._label(target)].coef, dtype=float)
+        if self.mode == "image":
+            painted = coef[self.segments]
+            image = np.asarray(self.image)
+            if image.ndim == 3:
+                painted = np.repeat(painted[..., None], image.shape[2], axis=2)
+            return painted
+        if self.mode == "text":
+            domain = self.extra["domain"]
+            words = domain.piece_feature[domain.piece_feature >= 0]
+            return coef[words]
+        return coef.copy()
 
     def refit(
         self,
@@ -155,49 +284,149 @@ class Explanation:
         num_features: int | None = None,
         feature_selection: str | None = None,
         alpha: float | None = None,
+        *,
+        labels=None,
     ) -> Explanation:
         """A new explanation from the cached samples and predictions, with new
         surrogate settings. No model calls: ``model_calls`` is unchanged.
 
         ``weights = exponential_kernel(distances, kernel_width)`` is recomputed when
-        ``kernel_width`` changes; every label's surrogate is refitted.
+        ``kernel_width`` changes; every label's surrogate is refitted. This is what the
+        widgets call when a surrogate slider moves (``widgets/image_player.py``,
+        ``widgets/text_player.py``).
+
+        Parameters
+        ----------
+        kernel_width, num_features, feature_selection, alpha : optional
+            New settings; ``None`` keeps the current one.
+        labels : sequence of int, optional
+            Explain these outputs instead (any column of ``predictions``).
+
+        Returns
+        -------
+        Explanation
+
+        Examples
+        --------
+        >>> import numpy as np, lime_core
+        >>> train = np.random.default_rng(0).normal(size=(100, 2))
+        >>> exp = lime_core.explain_tabular(np.zeros(2), lambda X: X[:, 0], train,
+        ...                                 num_samples=300, random_state=0)
+        >>> wide = exp.refit(kernel_width=10.0)
+        >>> wide.kernel_width, wide.model_calls == exp.model_calls
+        (10.0, True)
         """
         kw = self.kernel_width if kernel_width is None else check_positive(kernel_width, "kernel_width")
         nf = self.num_features if num_features is None else check_int(num_features, "num_features", minimum=1)
         fs = self.feature_selection if feature_selection is None else feature_selection
         check_choice(fs, "feature_selection", FEATURE_SELECTIONS)
         a = self.alpha if alpha is None else check_positive(alpha, "alpha", allow_zero=True)
+        chosen, top = self.labels, self.top_labels
+        if labels is not None:
+            chosen, top = choose_labels(self.predictions[0], labels, None)
         weights = self.weights if kw == self.kernel_width else exponential_kernel(self.distances, kw)
-        fits = fit_labels(self.Z, self.predictions, weights, self.labels, nf, fs, a)
+        fits = fit_labels(self.Z, self.predictions, weights, chosen, nf, fs, a)
         return replace(
             self, weights=weights, kernel_width=kw, num_features=nf,
-            feature_selection=fs, alpha=a, fits=fits,
+            feature_selection=fs, alpha=a, fits=fits, labels=chosen, top_labels=top,
         )
 
+    def coefficient_stderr(self, coef, intercept: float, *, n: int | None = None,
+                           target: int | None = None) -> np.ndarray:
+        """Standard errors of given surrogate coefficients on the first ``n`` samples.
+
+        The ridge sandwich estimate of :func:`lime_core.surrogate.ridge_stderr` with this
+        explanation's weights, predictions and ``alpha``: what a widget shows next to
+        the coefficients fitted on the samples seen so far. No model calls.
+
+        Parameters
+        ----------
+        coef : array-like, shape ``(d,)``
+            Coefficients fitted on the first ``n`` samples.
+        intercept : float
+        n : int, optional
+            Samples used (default all).
+        target : int, optional
+            One of ``labels`` (default the first).
+
+        Returns
+        -------
+        numpy.ndarray, shape ``(d,)``
+            NaN where it is not defined (too few samples).
+        """
+        from lime_core.surrogate import ridge_stderr
+
+        label = self._label(target)
+        n = self.Z.shape[0] if n is None else check_int(n, "n", minimum=1,
+                                                          maximum=self.Z.shape[0])
+        if n < 2:
+            return np.full(self.Z.shape[1], np.nan)
+        return ridge_stderr(self.Z[:n], self.predictions[:n, label], self.weights[:n],
+                            self.alpha, np.asarray(coef, dtype=float), float(intercept))
+
+    def perturb(self, mask) -> Any:
+        """The model input for any mask ``z`` over the features (no model call).
+
+        Parameters
+        ----------
+        mask : array-like of bool, shape ``(d,)``
+
+        Returns
+        -------
+        numpy.ndarray (image mode) or str (text mode)
+        """
+        return self.extra["samples"].perturb(mask)
+
+    @renamed_arguments({"label": "target"})
     def image_mask(
-        self, label: int | None = None, num_features: int = 5, positive_only: bool = True
+        self, target: int | None = None, num_features: int = 5, positive_only: bool = True
     ) -> np.ndarray:
         """(H, W) int mask of the ``num_features`` superpixels with the largest ``|weight|``:
-        +1 where the superpixel pushes the label's output up, -1 where it pushes it down
+        +1 where the superpixel pushes the target's output up, -1 where it pushes it down
         (only +1 with ``positive_only``), 0 elsewhere. Image mode only.
-        See ``course/05_lime_images.ipynb``."""
+        See ``course/05_lime_images.ipynb``.
+
+        Parameters
+        ----------
+        target : int, optional
+            One of ``labels`` (default the first).
+        num_features : int
+        positive_only : bool
+
+        Returns
+        -------
+        numpy.ndarray of int8, shape ``(H, W)``
+        """
         if self.mode != "image":
             raise ValueError(f"image_mask needs an image explanation, this one is mode={self.mode!r}")
         num_features = check_int(num_features, "num_features", minimum=1)
         values = np.zeros(len(self.feature_names), dtype=np.int8)
-        for j, w in self.fits[self._label(label)].as_list()[:num_features]:
+        for j, w in self.fits[self._label(target)].as_list()[:num_features]:
             if w > 0:
                 values[j] = 1
             elif w < 0 and not positive_only:
                 values[j] = -1
         return values[self.segments]
 
-    def plot(self, label: int | None = None, num_features: int = 10, ax=None):
+    @renamed_arguments({"label": "target"})
+    def plot(self, target: int | None = None, num_features: int = 10, ax=None):
         """Matplotlib view: the image with supporting (green) and opposing (red)
-        superpixels, or a bar chart of the weights for text and tables. Returns the axes."""
+        superpixels, or a bar chart of the weights for text and tables.
+
+        Parameters
+        ----------
+        target : int, optional
+            One of ``labels`` (default the first).
+        num_features : int
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        matplotlib Axes
+        """
         import matplotlib.pyplot as plt
 
-        label = self._label(label)
+        label = self._label(target)
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 4))
         if self.mode == "image":
@@ -284,31 +513,83 @@ class Explanation:
 
 
 def explain_from_samples(
-    mode: str,
-    feature_names: list,
-    Z: np.ndarray,
-    predictions: np.ndarray,
-    distances: np.ndarray,
+    samples: LimeSamples,
+    *,
     kernel_width: float,
-    labels,
-    top_labels,
-    num_features: int,
-    feature_selection: str,
-    alpha: float,
-    random_state: Any,
-    model_calls: int,
-    **data: Any,
+    target: int | None = None,
+    labels=None,
+    top_labels: int = 1,
+    num_features: int = 10,
+    feature_selection: str = "auto",
+    alpha: float = 1.0,
 ) -> Explanation:
-    """The common second half of every explainer: kernel weights, label choice and one
-    surrogate per label. ``data`` fills the mode-specific fields (image, segments, ...)."""
-    check_choice(mode, "mode", MODES)
-    weights = exponential_kernel(distances, kernel_width)
-    chosen, top = choose_labels(predictions[0], labels, top_labels)
-    fits = fit_labels(Z, predictions, weights, chosen, num_features, feature_selection, alpha)
+    """The second half of every LIME explainer: kernel weights, labels, surrogates.
+
+    ``weights = exponential_kernel(samples.distances, kernel_width)``, then for every
+    explained label the weighted ridge surrogate ``g(z) = b + sum_j beta_j z_j`` of
+    :func:`lime_core.surrogate.fit_surrogate`. No model calls.
+
+    See the course notebook ``course/03_lime_algorithm.ipynb``.
+
+    Parameters
+    ----------
+    samples : LimeSamples
+        From ``image_samples``, ``text_samples`` or ``tabular_samples``.
+    kernel_width : float > 0
+    target : int, optional
+        The one output explained (same as ``labels=[target]``).
+    labels : sequence of int, optional
+        Outputs explained; default the ``top_labels`` highest on the instance.
+    top_labels : int
+    num_features : int
+        Features kept by the surrogate.
+    feature_selection : str
+        See :func:`lime_core.surrogate.fit_surrogate`.
+    alpha : float
+        Ridge penalty of the surrogate.
+
+    Returns
+    -------
+    Explanation
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lime_core.lime_tabular import tabular_samples
+    >>> train = np.random.default_rng(0).normal(size=(100, 2))
+    >>> samples = tabular_samples(np.zeros(2), lambda X: X[:, 0], train,
+    ...                           num_samples=500, random_state=0)
+    >>> narrow = explain_from_samples(samples, kernel_width=0.5)
+    >>> wide = explain_from_samples(samples, kernel_width=5.0)
+    >>> samples.model_calls, narrow.model_calls, wide.kernel_width
+    (1, 1, 5.0)
+    """
+    if not isinstance(samples, LimeSamples):
+        raise TypeError(
+            "samples must be a LimeSamples (from image_samples, text_samples or "
+            f"tabular_samples), got {type(samples).__name__}"
+        )
+    check_choice(samples.mode, "mode", MODES)
+    kernel_width = check_positive(kernel_width, "kernel_width")
+    num_features = check_int(num_features, "num_features", minimum=1)
+    check_choice(feature_selection, "feature_selection", FEATURE_SELECTIONS)
+    alpha = check_positive(alpha, "alpha", allow_zero=True)
+    if target is not None:
+        if labels is not None:
+            raise ValueError("target and labels: give at most one of them, got both")
+        labels = [check_int(target, "target", minimum=0)]
+    weights = exponential_kernel(samples.distances, kernel_width)
+    chosen, top = choose_labels(samples.predictions[0], labels, top_labels)
+    fits = fit_labels(samples.Z, samples.predictions, weights, chosen, num_features,
+                      feature_selection, alpha)
+    data = dict(samples.data)
+    fields = {key: data.pop(key) for key in ("image", "segments", "text", "row") if key in data}
+    data["samples"] = samples
     return Explanation(
-        mode=mode, feature_names=list(feature_names), Z=Z, predictions=predictions,
-        distances=distances, weights=weights, kernel_width=float(kernel_width), fits=fits,
-        labels=chosen, top_labels=top, num_features=num_features,
-        feature_selection=feature_selection, alpha=alpha, random_state=random_state,
-        model_calls=model_calls, **data,
+        mode=samples.mode, feature_names=list(samples.feature_names), Z=samples.Z,
+        predictions=samples.predictions, distances=samples.distances, weights=weights,
+        kernel_width=float(kernel_width), fits=fits, labels=chosen, top_labels=top,
+        num_features=num_features, feature_selection=feature_selection, alpha=alpha,
+        random_state=samples.random_state, model_calls=samples.model_calls, extra=data,
+        **fields,
     )

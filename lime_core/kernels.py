@@ -63,6 +63,21 @@ def euclidean_distance(Z, reference=None) -> np.ndarray:
     ``reference`` defaults to ``Z[0]`` (the instance). Tabular LIME uses it on the
     binary "same bin as the instance" representation; see
     ``course/06_lime_tabular.ipynb``.
+
+    Parameters
+    ----------
+    Z : array-like, shape ``(n, d)``
+    reference : array-like, shape ``(d,)``, optional
+        Default ``Z[0]``.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n,)``
+
+    Examples
+    --------
+    >>> euclidean_distance([[1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]).round(3).tolist()
+    [0.0, 1.0, 1.414]
     """
     Z, ref = _rows_and_reference(Z, reference, "Z")
     return np.sqrt(np.sum((Z - ref) ** 2, axis=1))
@@ -82,6 +97,16 @@ def exponential_kernel(distances, kernel_width: float) -> np.ndarray:
         ``0.75 * sqrt(n_features)`` (tables).
 
     See the course notebook ``course/03_lime_algorithm.ipynb``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights in ``(0, 1]``, the shape of ``distances``.
+
+    Examples
+    --------
+    >>> exponential_kernel([0.0, 0.25], 0.25).round(4).tolist()
+    [1.0, 0.6065]
     """
     d = check_array(distances, "distances", ndim=(0, 1, 2))
     if np.any(d < 0):

@@ -23,13 +23,13 @@ from lime_core._validation import (
     check_positive,
     check_random_state,
 )
-from lime_core.explanation import Explanation, explain_from_samples
+from lime_core.explanation import Explanation, LimeSamples, explain_from_samples
 from lime_core.kernels import euclidean_distance
 from lime_core.perturbation import SAMPLINGS, TabularSampler
 from lime_core.surrogate import FEATURE_SELECTIONS
 
 
-def explain_tabular(
+def tabular_samples(
     row,
     classifier_fn: Callable,
     training_data,
@@ -37,21 +37,15 @@ def explain_tabular(
     feature_names=None,
     categorical_features=(),
     sampling: str = "quartile",
-    labels=None,
-    top_labels: int = 1,
     num_samples: int = 5000,
-    num_features: int = 10,
-    kernel_width: float | None = None,
-    feature_selection: str = "auto",
-    alpha: float = 1.0,
     random_state: RandomState = None,
-) -> Explanation:
-    """Explain ``classifier_fn``'s output on one table ``row``.
+) -> LimeSamples:
+    """The model-facing half of tabular LIME: discretise, sample rows, predict, measure.
 
-    Rows are drawn from the training distribution (:class:`TabularSampler`); the
-    interpretable feature ``z_j = 1[sample in the row's quartile bin of feature j]``;
-    weights ``pi(z) = exp(-||1 - z||^2 / (2 w^2))`` with ``w = 0.75 sqrt(p)`` by default;
-    the weighted ridge surrogate ``g(z) = b + sum_j beta_j z_j`` is fitted per label.
+    A :class:`TabularSampler` learns quartiles and bin statistics from
+    ``training_data``, draws ``num_samples`` rows around ``row`` (row 0 is ``row``),
+    the model scores them in one call, and the distances are the euclidean norms of
+    ``1 - z`` on the interpretable representation ``z_j = 1[same bin as row]``.
 
     See the course notebook ``course/06_lime_tabular.ipynb``.
 
@@ -67,10 +61,13 @@ def explain_tabular(
         Columns sampled from their training frequencies, never discretised.
     sampling : {"quartile", "gaussian"}
         See :class:`lime_core.perturbation.TabularSampler`.
-    kernel_width : float, optional
-        Default ``0.75 * sqrt(p)``.
+    num_samples : int >= 2
+    random_state : int, Generator or None
 
-    Other parameters as in :func:`lime_core.lime_image.explain_image`.
+    Returns
+    -------
+    LimeSamples
+        ``data`` holds ``row``, the ``sampler`` and the model ``inputs`` (n, p).
     """
     row = check_array(row, "row", ndim=1)
     training = check_array(training_data, "training_data", ndim=2, min_rows=2)
@@ -81,19 +78,81 @@ def explain_tabular(
     check_callable(classifier_fn, "classifier_fn")
     check_choice(sampling, "sampling", SAMPLINGS)
     num_samples = check_int(num_samples, "num_samples", minimum=2)
+    rng, recorded = check_random_state(random_state)
+
+    sampler = TabularSampler.fit(training, feature_names, categorical_features, sampling)
+    Z, X = sampler.sample(row, num_samples, random_state=rng)
+    predictions = check_model_output(classifier_fn(X), num_samples)
+    return LimeSamples(
+        "tabular", sampler.names(row), Z, predictions, euclidean_distance(Z), recorded, 1,
+        data={"row": row, "sampler": sampler, "inputs": X},
+    )
+
+
+def explain_tabular(
+    row,
+    classifier_fn: Callable,
+    training_data,
+    *,
+    feature_names=None,
+    categorical_features=(),
+    sampling: str = "quartile",
+    target: int | None = None,
+    labels=None,
+    top_labels: int = 1,
+    num_samples: int = 5000,
+    num_features: int = 10,
+    kernel_width: float | None = None,
+    feature_selection: str = "auto",
+    alpha: float = 1.0,
+    random_state: RandomState = None,
+) -> Explanation:
+    """Explain ``classifier_fn``'s output on one table ``row``.
+
+    Rows are drawn from the training distribution (:class:`TabularSampler`); the
+    interpretable feature ``z_j = 1[sample in the row's quartile bin of feature j]``;
+    weights ``pi(z) = exp(-||1 - z||^2 / (2 w^2))`` with ``w = 0.75 sqrt(p)`` by default;
+    the weighted ridge surrogate ``g(z) = b + sum_j beta_j z_j`` is fitted per label.
+    It is :func:`tabular_samples` followed by
+    :func:`lime_core.explanation.explain_from_samples`.
+
+    See the course notebook ``course/06_lime_tabular.ipynb``.
+
+    Parameters
+    ----------
+    row, classifier_fn, training_data, feature_names, categorical_features, sampling, num_samples, random_state
+        As in :func:`tabular_samples`.
+    kernel_width : float, optional
+        Default ``0.75 * sqrt(p)``.
+    target, labels, top_labels, num_features, feature_selection, alpha
+        As in :func:`lime_core.lime_image.explain_image`.
+
+    Returns
+    -------
+    Explanation
+        Mode ``"tabular"``; ``explanation.attribution()`` has one weight per column.
+
+    Examples
+    --------
+    >>> import numpy as np, lime_core
+    >>> train = np.random.default_rng(0).normal(size=(200, 3))
+    >>> exp = lime_core.explain_tabular(np.ones(3), lambda X: 1.0 * (X[:, 1] > 0), train,
+    ...                                 num_samples=500, random_state=0)
+    >>> int(np.argmax(np.abs(exp.attribution())))            # column 1 decides
+    1
+    """
+    row = check_array(row, "row", ndim=1)
     num_features = check_int(num_features, "num_features", minimum=1)
     if kernel_width is None:
         kernel_width = 0.75 * np.sqrt(row.shape[0])
     kernel_width = check_positive(kernel_width, "kernel_width")
     check_choice(feature_selection, "feature_selection", FEATURE_SELECTIONS)
     alpha = check_positive(alpha, "alpha", allow_zero=True)
-    rng, recorded = check_random_state(random_state)
-
-    sampler = TabularSampler.fit(training, feature_names, categorical_features, sampling)
-    Z, X = sampler.sample(row, num_samples, rng)
-    predictions = check_model_output(classifier_fn(X), num_samples)
+    samples = tabular_samples(row, classifier_fn, training_data, feature_names=feature_names,
+                              categorical_features=categorical_features, sampling=sampling,
+                              num_samples=num_samples, random_state=random_state)
     return explain_from_samples(
-        "tabular", sampler.names(row), Z, predictions, euclidean_distance(Z), kernel_width,
-        labels, top_labels, num_features, feature_selection, alpha, recorded, 1,
-        row=row, extra={"sampler": sampler, "inputs": X},
+        samples, kernel_width=kernel_width, target=target, labels=labels,
+        top_labels=top_labels, num_features=num_features,
+        feature_selection=feature_selection, alpha=alpha,
     )

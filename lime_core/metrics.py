@@ -12,8 +12,10 @@
 * Stability over random seeds (:func:`stability`: top-k Jaccard and Kendall tau).
 * ROAR, remove and retrain (Hooker et al., 2019): :func:`roar`.
 
-Models are callables ``f(batch) -> (n,)`` or ``(n, k)`` numpy scores, with a
-``target`` column when there are several.
+Models are callables ``model(batch) -> (n,)`` or ``(n, k)`` scores (numpy functions
+or torch modules), with a ``target`` column when there are several. Inputs and maps
+follow the contract of :mod:`lime_core.attribution`: a map has the input's shape, and
+an attribution method or result object can be passed instead of a map.
 
 See the course notebook ``course/11_evaluating_explanations.ipynb`` and homework
 ``hw6_evaluation``.
@@ -28,18 +30,31 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments, warn_renamed
 from lime_core._validation import (
     RandomState,
     check_array,
     check_callable,
     check_choice,
     check_int,
-    check_model_output,
     check_positive,
     check_random_state,
+    select_target,
 )
+from lime_core.attribution import (
+    Layout,
+    as_map,
+    attribution_map,
+    call_model,
+    input_layout,
+    spatial_map,
+    to_numpy,
+)
+from lime_core.perturbation import masked_images
+from lime_core.segmentation import relabel
 
-REPLACEMENTS = ("zero", "mean", "blur")
+#: Named baselines of the metrics: zeros, the whole input's per-channel mean, a blur.
+BASELINES = ("zero", "channel_mean", "blur")
 UNITS = ("auto", "feature", "pixel", "patch", "superpixel")
 
 
@@ -66,7 +81,8 @@ class CurveResult:
         ``"deletion"`` or ``"insertion"``.
     direction : str
         ``"most_relevant_first"`` or ``"least_relevant_first"``.
-    num_model_calls : int
+    model_calls : int
+        Calls made to the model (``num_model_calls`` is its deprecated name).
     """
 
     fractions: np.ndarray
@@ -75,7 +91,13 @@ class CurveResult:
     order: np.ndarray
     kind: str
     direction: str
-    num_model_calls: int
+    model_calls: int
+
+    @property
+    def num_model_calls(self) -> int:
+        """Deprecated name of :attr:`model_calls`."""
+        warn_renamed("CurveResult", "num_model_calls", "model_calls")
+        return self.model_calls
 
 
 @dataclass
@@ -87,6 +109,7 @@ class FaithfulnessResult:
     output_drops: np.ndarray
     subset_size: int
     random_state: Any
+    model_calls: int = 0
 
 
 @dataclass
@@ -121,62 +144,58 @@ class RoarResult:
 # --------------------------------------------------------------------------
 
 
-def _scores(f: Callable, batch: np.ndarray, target: int | None) -> np.ndarray:
-    """One model call on ``batch``; the ``target`` column as ``(n,)``."""
-    out = check_model_output(f(batch), batch.shape[0], name="f")
-    if out.shape[1] == 1:
-        if target not in (None, 0):
-            raise ValueError(f"target must be None or 0 for a model with one output, got {target}")
-        return out[:, 0]
-    if target is None:
-        raise ValueError(
-            f"target must be given: f returns {out.shape[1]} outputs per row; "
-            "pass the index of the one to follow"
-        )
-    if target >= out.shape[1]:
-        raise ValueError(f"target must be in [0, {out.shape[1] - 1}], got {target}")
-    return out[:, target]
+def _scores(model: Callable, canonical_batch: np.ndarray, layout: Layout,
+            target: int | None) -> np.ndarray:
+    """One model call on a batch in the canonical layout; the ``target`` column as ``(n,)``."""
+    out = call_model(model, layout.from_canonical(canonical_batch))
+    return select_target(out, target)
 
 
-def _baseline(x: np.ndarray, replacement: Any, blur_sigma: float) -> np.ndarray:
-    """The input with every unit removed: zeros, per-channel mean, a blur, or a given array."""
-    if not isinstance(replacement, str):
-        base = check_array(replacement, "replacement")
+def _baseline(x: np.ndarray, baseline: Any, blur_sigma: float, layout: Layout) -> np.ndarray:
+    """The canonical input with every unit removed: zeros, channel mean, blur, or an array."""
+    if isinstance(baseline, str) and baseline == "mean":
+        warn_renamed("metrics", "baseline='mean' (replacement='mean')", "baseline='channel_mean'",
+                     stacklevel=5)
+        baseline = "channel_mean"
+    if not isinstance(baseline, str):
+        if isinstance(baseline, int | float) and not isinstance(baseline, bool):
+            return np.full_like(x, float(baseline))
+        base = to_numpy(baseline)
+        if base.shape == layout.shape:
+            base = layout.to_canonical(base)
         if base.shape != x.shape:
             raise ValueError(
-                f"replacement must be one of {REPLACEMENTS} or an array of shape {x.shape} "
-                f"like x, got shape {base.shape}"
+                f"baseline must be one of {BASELINES}, a number or an array of shape "
+                f"{layout.shape} like x, got shape {base.shape}"
             )
+        if not np.all(np.isfinite(base)):
+            raise ValueError("baseline contains NaN or infinite values")
         return base
-    check_choice(replacement, "replacement", REPLACEMENTS)
-    if replacement == "zero":
+    check_choice(baseline, "baseline", BASELINES)
+    if baseline == "zero":
         return np.zeros_like(x)
-    if replacement == "mean":
-        if x.ndim == 3:  # (H, W, C): mean colour
+    if baseline == "channel_mean":
+        if x.ndim == 3:  # (H, W, C): the image's mean colour
             return np.broadcast_to(x.mean(axis=(0, 1)), x.shape).copy()
         return np.full_like(x, x.mean())
     if x.ndim == 1:
-        raise ValueError("replacement 'blur' needs an image x (2-D or 3-D), got a 1-D x")
+        raise ValueError("baseline 'blur' needs an image x (2-D or 3-D), got a 1-D x")
     from scipy.ndimage import gaussian_filter
 
     sigma = (blur_sigma, blur_sigma, 0) if x.ndim == 3 else blur_sigma
     return gaussian_filter(x, sigma=sigma)
 
 
-def _unit_map(x: np.ndarray, unit: str, patch_size: int, segments: Any) -> np.ndarray:
-    """Label every position of ``x`` (pixel, or feature for 1-D x) with its unit index.
-
-    Returns an int array of ``x``'s spatial shape (``x.shape[:2]`` for images,
-    ``x.shape`` for a feature vector), labels ``0 .. U-1``.
-    """
-    spatial = x.shape if x.ndim == 1 else x.shape[:2]
+def _unit_map(spatial: tuple, unit: str, patch_size: int, segments: Any) -> np.ndarray:
+    """Label every position (pixel, or feature of a 1-D x) with its unit index ``0 .. U-1``."""
+    one_d = len(spatial) == 1
     if unit == "auto":
-        unit = "superpixel" if segments is not None else ("feature" if x.ndim == 1 else "pixel")
+        unit = "superpixel" if segments is not None else ("feature" if one_d else "pixel")
     if unit in ("feature", "pixel"):
-        if (unit == "feature") != (x.ndim == 1):
-            raise ValueError(f"unit {unit!r} does not fit an x of shape {x.shape}")
+        if (unit == "feature") != one_d:
+            raise ValueError(f"unit {unit!r} does not fit an x whose units are {spatial}")
         return np.arange(int(np.prod(spatial))).reshape(spatial)
-    if x.ndim == 1:
+    if one_d:
         raise ValueError(f"unit {unit!r} needs an image x, got a 1-D x")
     if unit == "patch":
         rows = np.arange(spatial[0]) // patch_size
@@ -191,50 +210,54 @@ def _unit_map(x: np.ndarray, unit: str, patch_size: int, segments: Any) -> np.nd
             f"segments must be an int array of shape {spatial}, got "
             f"{'array of shape ' + str(seg.shape) + ' and dtype ' + str(seg.dtype)}"
         )
-    _, labels = np.unique(seg, return_inverse=True)
-    return labels.reshape(spatial)
+    return relabel(seg)
 
 
-def _unit_scores(attribution: np.ndarray, x: np.ndarray, units: np.ndarray) -> np.ndarray:
-    """Sum the attribution over each unit (and over colour channels)."""
-    a = attribution
-    if a.shape != x.shape and a.shape != units.shape:
-        raise ValueError(
-            f"attribution must have shape {x.shape} (like x) or {units.shape}, got shape {a.shape}"
-        )
-    if a.ndim == units.ndim + 1:
-        a = a.sum(axis=-1)
-    return np.bincount(units.ravel(), weights=a.ravel(), minlength=units.max() + 1)
+def _unit_scores(spatial_attr: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Sum the (channel-summed) attribution over each unit."""
+    return np.bincount(units.ravel(), weights=spatial_attr.ravel(), minlength=units.max() + 1)
 
 
-def _check_image_args(f, x, attribution, target, unit, patch_size, segments, replacement,
-                      blur_sigma):
-    check_callable(f, "f")
-    x = check_array(x, "x", ndim=(1, 2, 3))
-    if x.size == 0:
-        raise ValueError(f"x must not be empty, got shape {x.shape}")
-    attribution = check_array(attribution, "attribution")
+def _prepare(model, x, attribution, target, unit, patch_size, segments, baseline, blur_sigma):
+    """Check the arguments; everything in the canonical layout ``(d,)``, ``(H, W[, C])``."""
+    check_callable(model, "model")
+    layout = input_layout(x, model)
+    xc = layout.to_canonical(x)
+    if xc.size == 0:
+        raise ValueError(f"x must not be empty, got shape {np.shape(x)}")
+    if not np.all(np.isfinite(xc)):
+        raise ValueError("x contains NaN or infinite values")
     if target is not None:
         target = check_int(target, "target", minimum=0)
+    if callable(attribution) and not hasattr(attribution, "shape"):
+        attribution = attribution_map(attribution, model, x, target=target)
+    spatial_attr = spatial_map(as_map(attribution, layout, target=target), layout)
     check_choice(unit, "unit", UNITS)
     patch_size = check_int(patch_size, "patch_size", minimum=1)
     blur_sigma = check_positive(blur_sigma, "blur_sigma")
-    units = _unit_map(x, unit, patch_size, segments)
-    base = _baseline(x, replacement, blur_sigma)
-    return x, attribution, target, units, base
+    units = _unit_map(layout.spatial_shape, unit, patch_size, segments)
+    base = _baseline(xc, baseline, blur_sigma, layout)
+    return layout, xc, spatial_attr, target, units, base
 
 
-def _curve(kind: str, f, x, attribution, target, steps, unit, patch_size, segments,
-           replacement, blur_sigma, direction, batch_size) -> CurveResult:
-    x, attribution, target, units, base = _check_image_args(
-        f, x, attribution, target, unit, patch_size, segments, replacement, blur_sigma)
+def _masked(xc: np.ndarray, units: np.ndarray, removed: np.ndarray, base: np.ndarray):
+    """Inputs with the units where ``removed`` (b, U) is True taken from ``base``."""
+    if xc.ndim == 1:
+        return np.where(removed[:, units], base[None], xc[None])
+    return masked_images(xc, units, ~removed, base)
+
+
+def _curve(kind: str, model, x, attribution, target, steps, unit, patch_size, segments,
+           baseline, blur_sigma, direction, batch_size) -> CurveResult:
+    layout, xc, spatial_attr, target, units, base = _prepare(
+        model, x, attribution, target, unit, patch_size, segments, baseline, blur_sigma)
     check_choice(direction, "direction", ("most_relevant_first", "least_relevant_first"))
     n_units = int(units.max()) + 1
     steps = check_int(steps, "steps", minimum=1)
     steps = min(steps, n_units)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
 
-    unit_score = _unit_scores(attribution, x, units)
+    unit_score = _unit_scores(spatial_attr, units)
     order = np.argsort(-unit_score, kind="stable")
     if direction == "least_relevant_first":
         order = order[::-1]
@@ -248,11 +271,8 @@ def _curve(kind: str, f, x, attribution, target, steps, unit, patch_size, segmen
     scores = np.empty(steps + 1)
     calls = 0
     for start in range(0, steps + 1, batch_size):
-        per_pixel = take_base[start : start + batch_size][:, units]  # (b, *spatial)
-        if x.ndim == 3:
-            per_pixel = per_pixel[..., None]
-        batch = np.where(per_pixel, base[None], x[None])
-        scores[start : start + batch_size] = _scores(f, batch, target)
+        batch = _masked(xc, units, take_base[start : start + batch_size], base)
+        scores[start : start + batch_size] = _scores(model, batch, layout, target)
         calls += 1
     fractions = counts / n_units
     auc = float(np.trapezoid(scores, fractions))
@@ -264,8 +284,9 @@ def _curve(kind: str, f, x, attribution, target, steps, unit, patch_size, segmen
 # --------------------------------------------------------------------------
 
 
+@renamed_arguments({"f": "model", "replacement": "baseline"})
 def deletion_curve(
-    f: Callable,
+    model: Callable,
     x: Any,
     attribution: Any,
     *,
@@ -274,7 +295,7 @@ def deletion_curve(
     unit: str = "auto",
     patch_size: int = 8,
     segments: Any = None,
-    replacement: Any = "zero",
+    baseline: Any = "zero",
     blur_sigma: float = 5.0,
     direction: str = "most_relevant_first",
     batch_size: int = 64,
@@ -285,39 +306,63 @@ def deletion_curve(
     ``segments`` label map) or, for a 1-D ``x``, features. Each unit's relevance is
     the sum of the attribution over it (and over colour channels). At step ``t``
     of ``steps`` the first ``round(t U / steps)`` of the ``U`` units are replaced by
-    the baseline (``"zero"``, ``"mean"`` colour, Gaussian ``"blur"`` of ``x``, or a
-    given array), and ``AUC = integral_0^1 score(fraction) d fraction`` by the
-    trapezoid rule. A faithful attribution (most relevant first) gives a **low**
-    deletion AUC. All ``steps + 1`` inputs are scored in batches of ``batch_size``.
+    the baseline (``"zero"``, the image's ``"channel_mean"`` colour, a Gaussian
+    ``"blur"`` of ``x``, a number or an array), and
+    ``AUC = integral_0^1 score(fraction) d fraction`` by the trapezoid rule. A faithful
+    attribution (most relevant first) gives a **low** deletion AUC. All ``steps + 1``
+    inputs are scored in batches of ``batch_size``.
 
     See the course notebook ``course/11_evaluating_explanations.ipynb``.
 
     Parameters
     ----------
-    f : callable
-        ``f(batch (n, *x.shape)) -> (n,)`` or ``(n, k)``.
-    x : array-like, shape (d,), (H, W) or (H, W, C)
-    attribution : array-like, shape of ``x`` or ``(H, W)``
+    model : callable or torch.nn.Module
+        ``model(batch (n, *x's example shape)) -> (n,)`` or ``(n, k)``; a torch
+        module gets float32 tensors in ``x``'s layout and runs without gradients.
+    x : array or tensor
+        One input: ``(d,)``, ``(H, W)``, ``(H, W, C)`` or, for torch, ``(C, H, W)``;
+        a leading batch axis of 1 is allowed (see :func:`lime_core.attribution.input_layout`).
+    attribution : array, Explanation, ShapleyResult or attribution method
+        A map shaped like ``x`` (or like its pixels ``(H, W)``), a result object, or a
+        method such as ``lime_core.saliency`` (called as ``method(model, x, target=target)``).
     target : int or None
-        Output column followed (needed when ``f`` returns several).
+        Output column followed (needed when ``model`` returns several).
     steps : int
         Number of removal steps (capped at the number of units).
     unit : {"auto", "feature", "pixel", "patch", "superpixel"}
     patch_size : int
     segments : int array (H, W), optional
         Superpixel labels, for ``unit="superpixel"`` (or ``"auto"``).
-    replacement : {"zero", "mean", "blur"} or array of x's shape
+    baseline : {"zero", "channel_mean", "blur"}, number or array of x's shape
+        What removed units show (was ``replacement=``; ``"mean"`` is the deprecated
+        name of ``"channel_mean"``).
     blur_sigma : float
-        Standard deviation (pixels) of the blur replacement.
+        Standard deviation (pixels) of the blur baseline.
     direction : {"most_relevant_first", "least_relevant_first"}
     batch_size : int
+
+    Returns
+    -------
+    CurveResult
+
+    Examples
+    --------
+    >>> import numpy as np, lime_core
+    >>> w = np.array([3.0, 1.0, 0.0, 0.0])
+    >>> model = lambda rows: rows @ w
+    >>> x = np.ones(4)
+    >>> good = lime_core.deletion_curve(model, x, w * x, steps=4)
+    >>> bad = lime_core.deletion_curve(model, x, -w * x, steps=4)
+    >>> good.scores.tolist(), good.auc < bad.auc
+    ([4.0, 1.0, 0.0, 0.0, 0.0], True)
     """
-    return _curve("deletion", f, x, attribution, target, steps, unit, patch_size, segments,
-                  replacement, blur_sigma, direction, batch_size)
+    return _curve("deletion", model, x, attribution, target, steps, unit, patch_size, segments,
+                  baseline, blur_sigma, direction, batch_size)
 
 
+@renamed_arguments({"f": "model", "replacement": "baseline"})
 def insertion_curve(
-    f: Callable,
+    model: Callable,
     x: Any,
     attribution: Any,
     *,
@@ -326,7 +371,7 @@ def insertion_curve(
     unit: str = "auto",
     patch_size: int = 8,
     segments: Any = None,
-    replacement: Any = None,
+    baseline: Any = None,
     blur_sigma: float = 5.0,
     direction: str = "most_relevant_first",
     batch_size: int = 64,
@@ -336,19 +381,31 @@ def insertion_curve(
     The mirror of :func:`deletion_curve` (same arguments): at fraction ``t`` the
     most relevant ``t`` of the units show ``x``, the rest the baseline (by default
     a blur of ``x`` for images, as in Petsiuk et al., and zeros for a feature
-    vector; ``replacement=None`` picks that default). A faithful attribution
+    vector; ``baseline=None`` picks that default). A faithful attribution
     gives a **high** insertion AUC.
 
     See the course notebook ``course/11_evaluating_explanations.ipynb``.
+
+    Parameters
+    ----------
+    model, x, attribution, target, steps, unit, patch_size, segments, blur_sigma, direction, batch_size
+        As in :func:`deletion_curve`.
+    baseline : None, {"zero", "channel_mean", "blur"}, number or array
+        What not-yet-inserted units show (``None``: blur for images, zeros otherwise).
+
+    Returns
+    -------
+    CurveResult
     """
-    if replacement is None:
-        replacement = "zero" if np.ndim(x) == 1 else "blur"
-    return _curve("insertion", f, x, attribution, target, steps, unit, patch_size, segments,
-                  replacement, blur_sigma, direction, batch_size)
+    if baseline is None:
+        baseline = "zero" if len(input_layout(x, model).spatial_shape) == 1 else "blur"
+    return _curve("insertion", model, x, attribution, target, steps, unit, patch_size, segments,
+                  baseline, blur_sigma, direction, batch_size)
 
 
+@renamed_arguments({"f": "model", "replacement": "baseline"})
 def faithfulness_correlation(
-    f: Callable,
+    model: Callable,
     x: Any,
     attribution: Any,
     *,
@@ -358,7 +415,7 @@ def faithfulness_correlation(
     unit: str = "auto",
     patch_size: int = 8,
     segments: Any = None,
-    replacement: Any = "zero",
+    baseline: Any = "zero",
     blur_sigma: float = 5.0,
     random_state: RandomState = None,
     batch_size: int = 64,
@@ -369,12 +426,27 @@ def faithfulness_correlation(
     quarter of the units), the units of ``S`` are replaced by the baseline; the
     Pearson correlation between the attribution mass of ``S`` and the output
     drop is returned. Near 1 means the attribution predicts what removing
-    features does. Units and replacement as in :func:`deletion_curve`.
+    features does. Units and baseline as in :func:`deletion_curve`.
 
     See the course notebook ``course/11_evaluating_explanations.ipynb``.
+
+    Parameters
+    ----------
+    model, x, attribution, target, unit, patch_size, segments, baseline, blur_sigma, batch_size
+        As in :func:`deletion_curve`.
+    subset_size : int, optional
+        Units removed per subset (default a quarter of them).
+    num_subsets : int
+        Number of random subsets (>= 2).
+    random_state : int, numpy.random.Generator or None
+        Draws the subsets.
+
+    Returns
+    -------
+    FaithfulnessResult
     """
-    x, attribution, target, units, base = _check_image_args(
-        f, x, attribution, target, unit, patch_size, segments, replacement, blur_sigma)
+    layout, xc, spatial_attr, target, units, base = _prepare(
+        model, x, attribution, target, unit, patch_size, segments, baseline, blur_sigma)
     n_units = int(units.max()) + 1
     if n_units < 2:
         raise ValueError(f"x must have at least 2 units for faithfulness_correlation, got {n_units}")
@@ -385,23 +457,22 @@ def faithfulness_correlation(
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     rng, recorded = check_random_state(random_state)
 
-    unit_score = _unit_scores(attribution, x, units)
+    unit_score = _unit_scores(spatial_attr, units)
     ranks = np.argsort(rng.random((num_subsets, n_units)), axis=1)
     removed = ranks < subset_size  # (num_subsets, U), each row a uniform random subset
     sums = removed.astype(float) @ unit_score
-    full = _scores(f, x[None], target)[0]
+    full = _scores(model, xc[None], layout, target)[0]
+    calls = 1
     drops = np.empty(num_subsets)
     for start in range(0, num_subsets, batch_size):
-        per_pixel = removed[start : start + batch_size][:, units]
-        if x.ndim == 3:
-            per_pixel = per_pixel[..., None]
-        batch = np.where(per_pixel, base[None], x[None])
-        drops[start : start + batch_size] = full - _scores(f, batch, target)
+        batch = _masked(xc, units, removed[start : start + batch_size], base)
+        drops[start : start + batch_size] = full - _scores(model, batch, layout, target)
+        calls += 1
     if np.std(sums) == 0 or np.std(drops) == 0:
         corr = float("nan")
     else:
         corr = float(np.corrcoef(sums, drops)[0, 1])
-    return FaithfulnessResult(corr, sums, drops, subset_size, recorded)
+    return FaithfulnessResult(corr, sums, drops, subset_size, recorded, calls)
 
 
 # --------------------------------------------------------------------------
@@ -439,8 +510,20 @@ def _ground_truth_mask(ground_truth: Any, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _attribution_map(attribution: Any) -> np.ndarray:
-    a = check_array(attribution, "attribution", ndim=(2, 3))
-    return a.sum(axis=-1) if a.ndim == 3 else a
+    """A 2-D pixel map from a map in any image layout (or a LIME Explanation).
+
+    Leading axes of size 1 (a batch of one) are dropped; a 3-D map is summed over its
+    channel axis: the first when it has 1, 3 or 4 entries (torch's ``(C, H, W)``) and
+    the last has not, else the last (``(H, W, C)``).
+    """
+    a = to_numpy(as_map(attribution))
+    while a.ndim > 2 and a.shape[0] == 1:
+        a = a[0]
+    a = check_array(a, "attribution", ndim=(2, 3))
+    if a.ndim == 3:
+        channels_first = a.shape[0] in (1, 3, 4) and a.shape[-1] not in (1, 3, 4)
+        a = a.sum(axis=0 if channels_first else -1)
+    return a
 
 
 def iou(
@@ -458,6 +541,25 @@ def iou(
     box ``(row0, col0, row1, col1)`` (end exclusive). Colour channels are summed.
 
     See the course notebook ``course/11_evaluating_explanations.ipynb``.
+
+    Parameters
+    ----------
+    attribution : array (H, W), (H, W, C), (C, H, W) or (1, C, H, W), or an Explanation
+    ground_truth : bool mask (H, W) or box (row0, col0, row1, col1)
+    threshold : float, optional
+    top_fraction : float in (0, 1], optional
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.zeros((4, 4)); a[:2, :2] = 1.0
+    >>> iou(a, (0, 0, 2, 2)), iou(a, (0, 0, 2, 4), threshold=0.5)
+    (1.0, 0.5)
     """
     a = _attribution_map(attribution)
     gt = _ground_truth_mask(ground_truth, a.shape)
@@ -489,6 +591,18 @@ def pointing_game(attribution: Any, ground_truth: Any, *, tolerance: int = 0) ->
     ``tolerance`` pixels in every direction (the original used 15 px).
 
     See the course notebook ``course/11_evaluating_explanations.ipynb``.
+
+    Parameters
+    ----------
+    attribution : array in any image layout, or an Explanation
+        As in :func:`iou`.
+    ground_truth : bool mask (H, W) or box (row0, col0, row1, col1)
+    tolerance : int
+        Pixels added around the ground truth.
+
+    Returns
+    -------
+    bool
     """
     a = _attribution_map(attribution)
     gt = _ground_truth_mask(ground_truth, a.shape)
@@ -541,7 +655,20 @@ def recall_at_k(attribution: Any, true_features: Sequence[int], k: int | None = 
     true_features : sequence of int
         Indices of the features the model really uses.
     k : int, optional
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> recall_at_k(np.array([0.9, 0.0, -0.5, 0.1]), true_features=[0, 2])
+    1.0
     """
+    attribution = as_map(attribution)
+    if hasattr(attribution, "detach"):
+        attribution = to_numpy(attribution)
     gold = np.asarray(list(true_features))
     if gold.size == 0 or gold.dtype.kind not in "iu":
         raise ValueError(f"true_features must be a non-empty list of int indices, got {gold!r}")
@@ -569,12 +696,37 @@ def _kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
     return float(tau) if np.isfinite(tau) else float("nan")
 
 
+def pixel_map(attribution: Any) -> np.ndarray:
+    """A 2-D ``(H, W)`` map from an image attribution in any layout, channels summed.
+
+    Accepts ``(H, W)``, ``(H, W, C)``, ``(C, H, W)``, ``(1, C, H, W)`` arrays or tensors
+    (what the gradient methods return for a batch of one) and LIME ``Explanation`` s
+    (their :meth:`~lime_core.explanation.Explanation.attribution`).
+
+    Parameters
+    ----------
+    attribution : array, tensor or Explanation
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(H, W)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pixel_map(np.ones((1, 3, 2, 5))).tolist()          # a gradient map of one RGB image
+    [[3.0, 3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0, 3.0]]
+    """
+    return _attribution_map(attribution)
+
+
 def stability(
     explain_fn: Callable,
     seeds: Sequence[int],
     *,
     k: int = 5,
     absolute: bool = True,
+    segments: Any = None,
 ) -> StabilityResult:
     """How much an explanation changes when only the random seed changes.
 
@@ -584,13 +736,40 @@ def stability(
     the two attributions (rank agreement over all features). ``absolute`` ranks by
     ``|a|``. LIME with few samples is unstable; this measures by how much.
 
-    See the course notebook ``course/11_evaluating_explanations.ipynb``.
+    With ``segments`` every image attribution is first added up over each superpixel
+    (channels summed, :func:`pixel_map`), a common unit for pixel maps and LIME's
+    region maps.
+
+    See the course notebooks ``course/11_evaluating_explanations.ipynb`` and
+    ``course/14_choosing_a_method.ipynb``.
+
+    Parameters
+    ----------
+    explain_fn : callable
+        ``explain_fn(seed) -> attribution`` (an array, an Explanation or a ShapleyResult).
+    seeds : sequence of int
+        At least two.
+    k : int
+        Size of the top sets compared by Jaccard.
+    absolute : bool
+        Rank by ``|a|``.
+    segments : int array ``(H, W)``, optional
+        Superpixels to add image attributions up over.
+
+    Returns
+    -------
+    StabilityResult
     """
     check_callable(explain_fn, "explain_fn")
     seeds = list(seeds)
     if len(seeds) < 2:
         raise ValueError(f"seeds must hold at least 2 seeds, got {len(seeds)}")
-    maps = [np.asarray(explain_fn(s), dtype=float).ravel() for s in seeds]
+    if segments is None:
+        maps = [to_numpy(as_map(explain_fn(s))).ravel() for s in seeds]
+    else:
+        labels = relabel(np.asarray(segments))
+        maps = [np.bincount(labels.ravel(), weights=pixel_map(explain_fn(s)).ravel(),
+                            minlength=int(labels.max()) + 1) for s in seeds]
     d = maps[0].size
     if any(m.size != d for m in maps):
         raise ValueError("explain_fn must return attributions of the same size for every seed")
@@ -622,6 +801,9 @@ def remove_top_features(X: np.ndarray, attributions: np.ndarray, fraction: float
     return np.where(removed, fill[None, :], X)
 
 
+@renamed_arguments(old_positional=("train_fn", "X_train", "y_train", "X_test", "y_test",
+                                   "attributions_train", "attributions_test", "fractions",
+                                   "random_state"))
 def roar(
     train_fn: Callable,
     X_train: Any,
@@ -630,6 +812,7 @@ def roar(
     y_test: Any,
     attributions_train: Any,
     attributions_test: Any,
+    *,
     fractions: Sequence[float] = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9),
     random_state: RandomState = None,
 ) -> RoarResult:
@@ -655,6 +838,10 @@ def roar(
     fractions : sequence of float in [0, 1]
     random_state : int, numpy.random.Generator or None
         Breaks ties between equal attributions.
+
+    Returns
+    -------
+    RoarResult
     """
     check_callable(train_fn, "train_fn")
     X_train = check_array(X_train, "X_train", ndim=2, min_rows=1)

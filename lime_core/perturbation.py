@@ -13,65 +13,155 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lime_core._validation import check_array, check_choice, check_int
+from lime_core._deprecation import renamed_arguments, warn_renamed
+from lime_core._validation import (
+    RandomState,
+    check_array,
+    check_choice,
+    check_int,
+    check_random_state,
+)
 
 # ---------------------------------------------------------------- images
 
 
-def replacement_image(image, segments, hide_color="mean", blur_sigma: float = 5.0) -> np.ndarray:
-    """The image ``xi_bar`` whose pixels replace hidden superpixels.
+#: Named baselines of image LIME: each superpixel's own mean colour, or a blur.
+IMAGE_BASELINES = ("superpixel_mean", "blur")
 
-    ``hide_color="mean"`` gives every superpixel its own mean colour
-    (``xi_bar_u = mean_{v in J_j} xi_v`` for ``u in J_j``, lime's default); a number or a
+
+def _image_baseline_name(baseline, where: str):
+    """Map the deprecated ``"mean"`` (and ``None``) to ``"superpixel_mean"``."""
+    if baseline is None:
+        return "superpixel_mean"
+    if isinstance(baseline, str) and baseline == "mean":
+        warn_renamed(where, "baseline='mean' (hide_color='mean')", "baseline='superpixel_mean'",
+                     stacklevel=4)
+        return "superpixel_mean"
+    return baseline
+
+
+def superpixel_means(image, segments) -> np.ndarray:
+    """Every pixel replaced by the mean colour of its superpixel (float array).
+
+    ``xi_bar_u = (1/|J_j|) sum_{v in J_j} xi_v`` for ``u in J_j``, per channel: the one
+    home of the mean-colour replacement (image LIME's default baseline, and the
+    replacement of the closed-form theory).
+
+    Parameters
+    ----------
+    image : numpy.ndarray, shape ``(H, W)`` or ``(H, W, C)``
+    segments : numpy.ndarray of int, shape ``(H, W)``
+        Labels ``0 .. d-1`` (see :func:`lime_core.segmentation.relabel`).
+
+    Returns
+    -------
+    numpy.ndarray of float, the image's shape
+
+    Examples
+    --------
+    >>> img = np.array([[0.0, 2.0], [4.0, 4.0]])
+    >>> superpixel_means(img, np.array([[0, 0], [1, 1]])).tolist()
+    [[1.0, 1.0], [4.0, 4.0]]
+    """
+    image = np.asarray(image)
+    flat = np.asarray(segments).ravel()
+    d = int(flat.max()) + 1
+    counts = np.bincount(flat, minlength=d).astype(float)
+    counts[counts == 0] = 1.0
+    pixels = image.reshape(flat.shape[0], -1).astype(float)
+    means = np.stack(
+        [np.bincount(flat, weights=pixels[:, c], minlength=d) / counts
+         for c in range(pixels.shape[1])],
+        axis=1,
+    )
+    return means[flat].reshape(image.shape)
+
+
+@renamed_arguments({"hide_color": "baseline"})
+def replacement_image(image, segments, baseline="superpixel_mean",
+                      blur_sigma: float = 5.0) -> np.ndarray:
+    """The baseline image ``xi_bar`` whose pixels replace hidden superpixels.
+
+    ``baseline="superpixel_mean"`` gives every superpixel its own mean colour
+    (:func:`superpixel_means`, lime's default ``hide_color=None``); a number or a
     per-channel tuple gives a constant colour; ``"blur"`` a Gaussian blur of the image
-    (``blur_sigma`` pixels). The result has the image's dtype (like lime, means are
-    truncated for integer images). ``hide_color=None`` means ``"mean"``, as in lime.
+    (``blur_sigma`` pixels); an array of the image's shape is used as it is. The result
+    has the image's dtype (like lime, means are truncated for integer images).
 
     See the course notebook ``course/05_lime_images.ipynb``.
+
+    Parameters
+    ----------
+    image : numpy.ndarray, shape ``(H, W)`` or ``(H, W, C)``
+    segments : numpy.ndarray of int, shape ``(H, W)``
+    baseline : {"superpixel_mean", "blur"}, number, colour or array
+        ``None`` means ``"superpixel_mean"``; the old name ``"mean"`` still works
+        (deprecated).
+    blur_sigma : float
+        Standard deviation of the blur, in pixels.
+
+    Returns
+    -------
+    numpy.ndarray, the image's shape and dtype
     """
     image = np.asarray(image)
     segments = np.asarray(segments)
-    if hide_color is None:
-        hide_color = "mean"
-    if isinstance(hide_color, str):
-        check_choice(hide_color, "hide_color", ("mean", "blur"))
-        if hide_color == "blur":
+    baseline = _image_baseline_name(baseline, "replacement_image()")
+    if isinstance(baseline, str):
+        check_choice(baseline, "baseline", IMAGE_BASELINES)
+        if baseline == "blur":
             from scipy.ndimage import gaussian_filter
 
             sigma = (blur_sigma, blur_sigma) + (0,) * (image.ndim - 2)
             return gaussian_filter(image.astype(float), sigma=sigma).astype(image.dtype)
-        flat = segments.ravel()
-        d = int(flat.max()) + 1
-        counts = np.bincount(flat, minlength=d).astype(float)
-        counts[counts == 0] = 1.0
-        pixels = image.reshape(flat.shape[0], -1).astype(float)
-        means = np.stack(
-            [np.bincount(flat, weights=pixels[:, c], minlength=d) / counts for c in range(pixels.shape[1])],
-            axis=1,
-        )
-        return means[segments].reshape(image.shape).astype(image.dtype)
+        return superpixel_means(image, segments).astype(image.dtype)
     try:
-        colour = np.asarray(hide_color, dtype=float)
+        colour = np.asarray(baseline, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"hide_color must be 'mean', 'blur', a number or a colour, got {hide_color!r}") from err
+        raise TypeError(
+            f"baseline must be 'superpixel_mean', 'blur', a number, a colour or an image, "
+            f"got {baseline!r}") from err
+    if colour.shape == image.shape:
+        if not np.all(np.isfinite(colour)):
+            raise ValueError("baseline contains NaN or infinite values")
+        return colour.astype(image.dtype)
     if colour.ndim > 1 or (colour.ndim == 1 and (image.ndim != 3 or colour.shape[0] != image.shape[2])):
-        raise ValueError(f"hide_color must be a number or one value per channel, got {hide_color!r}")
+        raise ValueError(
+            f"baseline must be a number, one value per channel or an image of shape "
+            f"{image.shape}, got {baseline!r}")
     if not np.all(np.isfinite(colour)):
-        raise ValueError(f"hide_color must be finite, got {hide_color!r}")
+        raise ValueError(f"baseline must be finite, got {baseline!r}")
     out = np.empty_like(image)
     out[...] = colour.astype(image.dtype)
     return out
 
 
-def perturb_image_batches(image, segments, Z, fudged, batch_size: int = 64) -> Iterator[np.ndarray]:
-    """Yield the perturbed images for the masks ``Z``, ``batch_size`` at a time.
+def masked_images(image, segments, Z, baseline) -> np.ndarray:
+    """The images of the masks ``Z``: pixel ``u`` of superpixel ``j`` shows ``image[u]``
+    where ``Z[:, j]`` is 1 and ``baseline[u]`` elsewhere.
 
-    For a batch of masks ``Z_b`` (b, d), ``keep = Z_b[:, segments]`` (b, H, W) says which
-    pixels keep their value; the others take ``fudged``'s. Memory stays O(batch_size).
+    The one home of "masked images" (LIME's perturbations, the exact LIME limits,
+    deletion and insertion curves). ``keep = Z[:, segments]`` is a single lookup.
 
-    See the course notebook ``course/05_lime_images.ipynb``.
+    Parameters
+    ----------
+    image : numpy.ndarray, shape ``(H, W)`` or ``(H, W, C)``
+    segments : numpy.ndarray of int, shape ``(H, W)``
+        Labels ``0 .. d-1``.
+    Z : array-like of bool or 0/1, shape ``(b, d)``
+    baseline : numpy.ndarray, the image's shape
+        What hidden pixels show (see :func:`replacement_image`).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(b, *image.shape)``
+
+    Examples
+    --------
+    >>> img, base = np.ones((1, 2)), np.zeros((1, 2))
+    >>> masked_images(img, np.array([[0, 1]]), [[1, 0], [0, 1]], base).tolist()
+    [[[1.0, 0.0]], [[0.0, 1.0]]]
     """
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
     image = np.asarray(image)
     Z = np.asarray(Z, dtype=bool)
     segments = np.asarray(segments)
@@ -79,11 +169,34 @@ def perturb_image_batches(image, segments, Z, fudged, batch_size: int = 64) -> I
         # one segment id per (pixel, channel): the lookup then has the image's shape and
         # np.where needs no broadcasting over channels (several times faster)
         segments = np.repeat(segments[..., None], image.shape[2], axis=2)
-    flat_segments = segments.ravel()
+    keep = Z[:, segments.ravel()].reshape((len(Z),) + image.shape)
+    return np.where(keep, image, baseline)
+
+
+@renamed_arguments({"fudged": "baseline"})
+def perturb_image_batches(image, segments, Z, baseline, batch_size: int = 64) -> Iterator[np.ndarray]:
+    """Yield the perturbed images for the masks ``Z``, ``batch_size`` at a time.
+
+    Each batch is :func:`masked_images` of ``batch_size`` masks, so memory stays
+    O(batch_size).
+
+    See the course notebook ``course/05_lime_images.ipynb``.
+
+    Parameters
+    ----------
+    image, segments, Z, baseline
+        As in :func:`masked_images` (``baseline`` was called ``fudged``, lime's name).
+    batch_size : int
+        Masks per batch.
+
+    Yields
+    ------
+    numpy.ndarray, shape ``(<= batch_size, *image.shape)``
+    """
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    Z = np.asarray(Z, dtype=bool)
     for start in range(0, Z.shape[0], batch_size):
-        Z_b = Z[start : start + batch_size]
-        keep = Z_b[:, flat_segments].reshape((len(Z_b),) + image.shape)
-        yield np.where(keep, image, fudged)
+        yield masked_images(image, segments, Z[start : start + batch_size], baseline)
 
 
 # ---------------------------------------------------------------- text
@@ -113,6 +226,23 @@ def tokenise(text: str, bow: bool = True, mask_string: str = "UNKWORDZ") -> Text
     non-separator piece is a word. Features are numbered in order of first appearance.
 
     See the course notebook ``course/04_lime_text.ipynb``.
+
+    Parameters
+    ----------
+    text : str
+    bow : bool
+        Distinct words (True) or word positions (False) are the features.
+    mask_string : str
+        What a hidden word becomes when ``bow`` is False.
+
+    Returns
+    -------
+    TextDomain
+
+    Examples
+    --------
+    >>> tokenise("good, very good").features
+    ['good', 'very']
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
@@ -141,6 +271,22 @@ def perturb_text(domain: TextDomain, Z) -> list[str]:
     by ``mask_string`` at their position (``bow=False``, as lime does).
 
     See the course notebook ``course/04_lime_text.ipynb``.
+
+    Parameters
+    ----------
+    domain : TextDomain
+        From :func:`tokenise`.
+    Z : array-like of bool or 0/1, shape ``(n, d)``
+
+    Returns
+    -------
+    list of str
+        One text per mask.
+
+    Examples
+    --------
+    >>> perturb_text(tokenise("a good film"), [[1, 0, 1]])
+    ['a  film']
     """
     Z = np.asarray(Z, dtype=bool)
     is_word = domain.piece_feature >= 0
@@ -301,14 +447,25 @@ class TabularSampler:
                     out.append(f"{q[b - 1]:.2f} < {name} <= {q[b]:.2f}")
         return out
 
-    def sample(self, row, num_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    @renamed_arguments({"rng": "random_state"},
+                       old_positional=("self", "row", "num_samples", "random_state"))
+    def sample(self, row, num_samples: int, *,
+               random_state: RandomState = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``num_samples`` rows around ``row``; row 0 is ``row`` itself.
+
+        Parameters
+        ----------
+        row : numpy.ndarray, shape ``(p,)``
+        num_samples : int
+        random_state : int, numpy.random.Generator or None
+            A generator is used as it is (and advanced).
 
         Returns
         -------
         Z : (n, p) interpretable representation (row 0: all ones for binary features)
         X : (n, p) model inputs
         """
+        rng, _ = check_random_state(random_state)
         p = len(self.feature_names)
         n = num_samples
         X = np.empty((n, p))

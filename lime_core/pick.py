@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import _describe, check_array, check_int
 
 
@@ -77,9 +78,10 @@ class PickResult:
         return 1.0 if total == 0 else self.coverage / total
 
 
+@renamed_arguments({"label": "target"})
 def explanation_matrix(
     explanations: Sequence[Any],
-    label: int | None = None,
+    target: int | None = None,
     feature_names: Sequence[Any] | None = None,
 ) -> tuple[np.ndarray, list]:
     """Stack explanations into ``W`` with ``W_ij = |weight of feature j for instance i|``.
@@ -90,9 +92,9 @@ def explanation_matrix(
     Parameters
     ----------
     explanations : sequence of :class:`~lime_core.explanation.Explanation`
-    label : int, optional
-        The label whose weights are used; default: each explanation's first
-        explained label.
+    target : int, optional
+        The output whose weights are used (was ``label``); default: each
+        explanation's first explained label.
     feature_names : sequence, optional
         The vocabulary, one name per column. Default: every name that occurs in an
         explanation, in order of first appearance.
@@ -115,12 +117,12 @@ def explanation_matrix(
             raise TypeError(
                 f"explanations[{i}] must be an Explanation, got {_describe(exp)}"
             )
-        if label is not None and label not in exp.fits:
+        if target is not None and target not in exp.fits:
             raise ValueError(
-                f"label must be explained by every explanation; explanations[{i}] "
-                f"explains {exp.labels}, got {label!r}"
+                f"target must be explained by every explanation; explanations[{i}] "
+                f"explains {exp.labels}, got {target!r}"
             )
-        rows.append(exp.as_list(label))
+        rows.append(exp.as_list(target))
     if feature_names is None:
         names: list = []
         seen: set = set()
@@ -161,11 +163,12 @@ def coverage(W: np.ndarray, importance: np.ndarray, indices: Sequence[int]) -> f
     return float(importance[covered].sum())
 
 
+@renamed_arguments({"label": "target"})
 def submodular_pick(
     explanations_or_matrix: Any,
     budget: int,
     *,
-    label: int | None = None,
+    target: int | None = None,
     feature_names: Sequence[Any] | None = None,
 ) -> PickResult:
     """SP-LIME (LIME paper, Algorithm 2): greedily pick ``budget`` instances whose
@@ -188,9 +191,9 @@ def submodular_pick(
         are taken).
     budget : int
         Number of instances to pick, ``1 <= budget <= n``.
-    label : int, optional
-        For explanations: the label whose weights are used (default: each
-        explanation's first explained label). Not allowed with a matrix.
+    target : int, optional
+        For explanations: the output whose weights are used (was ``label``; default:
+        each explanation's first explained label). Not allowed with a matrix.
     feature_names : sequence, optional
         Column names. For explanations: the vocabulary (default: the names that
         occur). For a matrix: one name per column.
@@ -204,12 +207,12 @@ def submodular_pick(
     if isinstance(explanations_or_matrix, (list, tuple)) and explanations_or_matrix and all(
         hasattr(e, "as_list") for e in explanations_or_matrix
     ):
-        W, names = explanation_matrix(explanations_or_matrix, label, feature_names)
+        W, names = explanation_matrix(explanations_or_matrix, target, feature_names)
     else:
-        if label is not None:
+        if target is not None:
             raise ValueError(
-                "label is only used with a list of explanations, not with a matrix; "
-                f"got label={label!r}"
+                "target is only used with a list of explanations, not with a matrix; "
+                f"got target={target!r}"
             )
         W = np.abs(check_array(explanations_or_matrix, "explanations_or_matrix", ndim=2, min_rows=1))
         if W.shape[1] == 0:

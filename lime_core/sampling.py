@@ -9,13 +9,45 @@ from __future__ import annotations
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import RandomState, check_choice, check_int, check_random_state
 
 SCHEMES = ("bernoulli", "uniform_count")
+#: Enumerating all 2^d masks is refused above this many features.
+MAX_ENUMERATED_FEATURES = 20
 
 
+def all_masks(d: int, maximum: int = MAX_ENUMERATED_FEATURES) -> np.ndarray:
+    """All ``2^d`` masks (coalitions) over ``d`` features, as a ``(2^d, d)`` bool array.
+
+    Row ``k`` keeps the features whose bit is set in ``k`` (feature ``i`` is bit ``i``):
+    row 0 is the empty mask, the last row keeps everything. The one home of "every
+    coalition", used by exact Shapley values and the exact LIME limits.
+
+    Parameters
+    ----------
+    d : int
+        Number of features, ``1 <= d <= maximum``.
+    maximum : int
+        Largest ``d`` accepted (2^20 rows is already a million).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape ``(2^d, d)``
+
+    Examples
+    --------
+    >>> all_masks(2).astype(int).tolist()
+    [[0, 0], [1, 0], [0, 1], [1, 1]]
+    """
+    d = check_int(d, "d", minimum=1, maximum=maximum)
+    codes = np.arange(2**d, dtype=np.int64)
+    return ((codes[:, None] >> np.arange(d)) & 1).astype(bool)
+
+
+@renamed_arguments(old_positional=("d", "num_samples", "random_state", "scheme"))
 def sample_masks(
-    d: int, num_samples: int, random_state: RandomState = None, scheme: str = "bernoulli"
+    d: int, num_samples: int, *, random_state: RandomState = None, scheme: str = "bernoulli"
 ) -> np.ndarray:
     """Draw ``num_samples`` masks over ``d`` features.
 
@@ -39,7 +71,14 @@ def sample_masks(
 
     Returns
     -------
-    (num_samples, d) bool array, row 0 all True.
+    numpy.ndarray of bool, shape ``(num_samples, d)``
+        Row 0 is all True (the instance itself).
+
+    Examples
+    --------
+    >>> Z = sample_masks(4, 3, random_state=0)
+    >>> Z.shape, bool(Z[0].all())
+    ((3, 4), True)
     """
     d = check_int(d, "d", minimum=1)
     num_samples = check_int(num_samples, "num_samples", minimum=1)

@@ -30,7 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import RandomState, check_callable, check_random_state
+from lime_core.attribution import attribution_map
 
 
 @dataclass
@@ -155,13 +157,17 @@ def _check_args(model, x, attribution_fn, layers):
     if isinstance(x, np.ndarray):
         x = torch.as_tensor(x, dtype=torch.float32)
     if callable(attribution_fn):
-        fns = {getattr(attribution_fn, "__name__", "attribution"): attribution_fn}
+        base = attribution_fn
+        while hasattr(base, "func"):  # functools.partial
+            base = base.func
+        fns = {getattr(base, "__name__", "attribution"): attribution_fn}
     elif isinstance(attribution_fn, dict) and attribution_fn:
         fns = {str(k): check_callable(v, f"attribution_fn[{k!r}]") for k, v in
                attribution_fn.items()}
     else:
         raise TypeError(
-            "attribution_fn must be a callable (model, x, target) -> map or a non-empty dict "
+            "attribution_fn must be an attribution method (model, x, *, target) -> map or a "
+            "non-empty dict "
             f"of them, got {type(attribution_fn).__name__}"
         )
     available = randomizable_layers(model)
@@ -190,7 +196,7 @@ def _randomization(mode, model, x, target, attribution_fn, layers, random_state)
     generator = torch.Generator().manual_seed(seed)
 
     def maps_of(net) -> dict[str, np.ndarray]:
-        return {k: _as_map(fn(net, x, target)) for k, fn in fns.items()}
+        return {k: _as_map(attribution_map(fn, net, x, target=target)) for k, fn in fns.items()}
 
     original = maps_of(copy.deepcopy(model))
     columns = [original]
@@ -221,12 +227,16 @@ def _randomization(mode, model, x, target, attribution_fn, layers, random_state)
     return SanityResult(labels, methods, spearman, ssim, maps, mode, recorded)
 
 
+_OLD_ORDER = ("model", "x", "target", "attribution_fn")
+
+
+@renamed_arguments(old_positional=_OLD_ORDER)
 def cascading_randomization(
     model: Any,
     x: Any,
-    target: int | None,
-    attribution_fn: Callable | dict[str, Callable],
     *,
+    target: int | None = None,
+    attribution_fn: Callable | dict[str, Callable],
     layers: list[str] | None = None,
     random_state: RandomState = None,
 ) -> SanityResult:
@@ -247,24 +257,44 @@ def cascading_randomization(
     x : torch.Tensor or numpy.ndarray
         The input batch given to ``attribution_fn`` (usually one example, ``(1, C, H, W)``).
     target : int or None
-        Passed to ``attribution_fn``.
+        The output explained, passed to ``attribution_fn`` as ``target=``.
     attribution_fn : callable or dict of str to callable
-        ``attribution_fn(model, x, target) -> map`` (tensor or array).
+        Any lime_core attribution method, as it is (``lime_core.saliency``,
+        ``lime_core.integrated_gradients``, ``lime_core.explain_image``, ...; a
+        ``functools.partial`` carries settings), or ``fn(model, x, *, target) -> map``.
+        Called through :func:`lime_core.attribution.attribution_map`.
     layers : list of str, optional
         Names (from ``model.named_modules()``) of the layers to randomise; default
         all layers that own parameters.
     random_state : int, numpy.random.Generator or None
         Seeds the ``torch.Generator`` of the re-initialisation.
+
+    Returns
+    -------
+    SanityResult
+
+    Examples
+    --------
+    >>> import torch, lime_core
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    >>> res = lime_core.cascading_randomization(net, torch.randn(1, 4), target=0,
+    ...                                         attribution_fn=lime_core.saliency, random_state=0)
+    >>> res.layer_names
+    ['original', '2', '0']
+    >>> float(res.spearman[0, 0])
+    1.0
     """
     return _randomization("cascading", model, x, target, attribution_fn, layers, random_state)
 
 
+@renamed_arguments(old_positional=_OLD_ORDER)
 def independent_randomization(
     model: Any,
     x: Any,
-    target: int | None,
-    attribution_fn: Callable | dict[str, Callable],
     *,
+    target: int | None = None,
+    attribution_fn: Callable | dict[str, Callable],
     layers: list[str] | None = None,
     random_state: RandomState = None,
 ) -> SanityResult:
@@ -275,5 +305,14 @@ def independent_randomization(
     Shows which layers a method is sensitive to.
 
     See the course notebook ``course/12_sanity_checks_axioms.ipynb``.
+
+    Parameters
+    ----------
+    model, x, target, attribution_fn, layers, random_state
+        As in :func:`cascading_randomization`.
+
+    Returns
+    -------
+    SanityResult
     """
     return _randomization("independent", model, x, target, attribution_fn, layers, random_state)

@@ -164,6 +164,28 @@ def weighted_ridge(Z, y, weights, alpha: float = 1.0) -> tuple[np.ndarray, float
     intercept : float
 
     See the course notebook ``course/03_lime_algorithm.ipynb``.
+
+    Parameters
+    ----------
+    Z : array-like, shape ``(n, d)``
+    y : array-like, shape ``(n,)``
+    weights : array-like, shape ``(n,)``
+        Sample weights ``pi_i >= 0``.
+    alpha : float
+        Ridge penalty (0: weighted least squares).
+
+    Returns
+    -------
+    coef : numpy.ndarray, shape ``(d,)``
+    intercept : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Z = np.array([[0.0], [1.0], [2.0]])
+    >>> coef, b = weighted_ridge(Z, 2 * Z[:, 0] + 1, np.ones(3), alpha=0.0)
+    >>> np.round(coef, 6).tolist(), round(b, 6)
+    ([2.0], 1.0)
     """
     Z, y, weights = _check_data(Z, y, weights)
     alpha = check_positive(alpha, "alpha", allow_zero=True)
@@ -302,6 +324,11 @@ def fit_surrogate(
     alpha : float >= 0
 
     See the course notebook ``course/03_lime_algorithm.ipynb``.
+
+    Returns
+    -------
+    SurrogateFit
+        Coefficients (0 for unselected features), intercept, weighted R^2, standard errors.
     """
     Z, y, weights = _check_data(Z, y, weights)
     num_features = check_int(num_features, "num_features", minimum=1)

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import deprecated_alias, renamed_arguments, warn_renamed
 from lime_core._validation import (
     _describe,
     check_array,
@@ -40,7 +41,12 @@ from lime_core._validation import (
     check_int,
     check_model_output,
     check_positive,
+    select_target,
 )
+from lime_core.perturbation import masked_images as _masked_images
+from lime_core.perturbation import superpixel_means
+from lime_core.sampling import all_masks as _all_masks
+from lime_core.segmentation import relabel
 
 MAX_EXACT_SUPERPIXELS = 16
 
@@ -67,8 +73,9 @@ class LimeLimit:
     coefficients : numpy.ndarray, shape ``(d,)``
         ``beta_1, ..., beta_d``, one per superpixel (in the order of
         ``np.unique(segments)``).
-    nu : float or None
-        The bandwidth (``None`` for limits that do not depend on it).
+    kernel_width : float or None
+        The bandwidth ``nu`` (``None`` for limits that do not depend on it; ``nu`` is
+        the deprecated attribute name).
     method : str
         Which formula produced it.
     model_calls : int
@@ -78,9 +85,15 @@ class LimeLimit:
 
     intercept: float
     coefficients: np.ndarray
-    nu: float | None
+    kernel_width: float | None
     method: str
     model_calls: int = 0
+
+    @property
+    def nu(self) -> float | None:
+        """Deprecated name of :attr:`kernel_width`."""
+        warn_renamed("LimeLimit", "nu", "kernel_width")
+        return self.kernel_width
 
 
 # --------------------------------------------------------------------------
@@ -92,20 +105,26 @@ def _check_d(d: Any, minimum: int = 2) -> int:
     return check_int(d, "d", minimum=minimum)
 
 
-def kernel_weight(num_off: Any, d: int, nu: float) -> np.ndarray:
+@renamed_arguments({"nu": "kernel_width"})
+def kernel_weight(num_off: Any, d: int, kernel_width: float) -> np.ndarray:
     """Weight of a mask with ``s = num_off`` superpixels switched off.
 
     ``pi(s) = exp(-(1 - sqrt(1 - s/d))^2 / (2 nu^2))``: the cosine distance from a
     mask with ``d - s`` ones to the all-ones mask is ``1 - sqrt(1 - s/d)``
     (1 for the empty mask, as in lime). See ``course/13_lime_theory.ipynb``.
     """
+    nu = kernel_width
     s = np.asarray(num_off, dtype=float)
     distance = 1.0 - np.sqrt(1.0 - s / d)
     return np.exp(-(distance**2) / (2.0 * nu**2))
 
 
-def alpha(d: int, nu: float, p: int) -> float:
-    """``alpha_p = E[pi z_1 ... z_p]`` in closed form.
+@renamed_arguments({"nu": "kernel_width"})
+def kernel_moment(d: int, kernel_width: float, p: int) -> float:
+    """``alpha_p = E[pi z_1 ... z_p]`` in closed form (the paper's ``alpha_p``).
+
+    Named ``kernel_moment`` here (it was ``alpha``, which clashed with the ridge
+    penalty ``alpha`` of every explainer; ``lime_core.alpha`` still works, deprecated).
 
     Condition on the number ``s`` of switched-off superpixels: ``z_1 = ... = z_p = 1``
     leaves ``binom(d - p, s)`` masks with ``s`` zeros, each of probability ``2^-d``:
@@ -121,20 +140,30 @@ def alpha(d: int, nu: float, p: int) -> float:
     ----------
     d : int
         Number of superpixels (>= 1).
-    nu : float
-        Bandwidth (> 0).
+    kernel_width : float
+        Bandwidth ``nu`` (> 0).
     p : int
         ``0 <= p <= d``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(kernel_moment(4, 1e6, 2), 6)          # huge bandwidth: P(two coins show 1)
+    0.25
     """
     d = _check_d(d, minimum=1)
-    nu = check_positive(nu, "nu")
+    nu = check_positive(kernel_width, "kernel_width")
     p = check_int(p, "p", minimum=0, maximum=d)
     s = np.arange(d - p + 1)
     counts = np.array([math.comb(d - p, int(k)) for k in s], dtype=float)
     return float(np.sum(counts * kernel_weight(s, d, nu)) / 2.0**d)
 
 
-def sigma_matrix(d: int, nu: float) -> np.ndarray:
+@renamed_arguments({"nu": "kernel_width"})
+def sigma_matrix(d: int, kernel_width: float) -> np.ndarray:
     """``Sigma = E[pi (1, z)(1, z)^T]``, a ``(d + 1, d + 1)`` matrix.
 
     ::
@@ -151,10 +180,22 @@ def sigma_matrix(d: int, nu: float) -> np.ndarray:
     inverse of the matrix built here, which the tests check.)
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    d : int
+        Number of superpixels.
+    kernel_width : float
+        The bandwidth ``nu``.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(d + 1, d + 1)``
     """
+    nu = kernel_width
     d = _check_d(d)
-    nu = check_positive(nu, "nu")
-    a0, a1, a2 = (alpha(d, nu, p) for p in range(3))
+    nu = check_positive(nu, "kernel_width")
+    a0, a1, a2 = (kernel_moment(d, nu, p) for p in range(3))
     sigma = np.full((d + 1, d + 1), a2)
     sigma[0, :] = a1
     sigma[:, 0] = a1
@@ -177,15 +218,25 @@ def smallest_bandwidth(d: int) -> float:
     ``nu_min = (1 - sqrt(1 - 1/d)) / sqrt(2 ln(1 / MIN_NEIGHBOUR_WEIGHT))``.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    d : int
+        Number of superpixels.
+
+    Returns
+    -------
+    float
     """
     d = _check_d(d)
     return (1.0 - math.sqrt(1.0 - 1.0 / d)) / math.sqrt(2.0 * math.log(1.0 / MIN_NEIGHBOUR_WEIGHT))
 
 
-def inverse_coefficients(d: int, nu: float) -> InverseCoefficients:
+@renamed_arguments({"nu": "kernel_width"})
+def inverse_coefficients(d: int, kernel_width: float) -> InverseCoefficients:
     """The numbers ``c_d, sigma_0, ..., sigma_3`` of the closed-form ``Sigma^{-1}``.
 
-    With ``alpha_0, alpha_1, alpha_2`` from :func:`alpha`::
+    With ``alpha_0, alpha_1, alpha_2`` from :func:`kernel_moment`::
 
         c_d     = (d - 1) alpha_0 alpha_2 - d alpha_1^2 + alpha_0 alpha_1
         sigma_0 = (d - 1) alpha_2 + alpha_1
@@ -213,8 +264,9 @@ def inverse_coefficients(d: int, nu: float) -> InverseCoefficients:
 
     See the course notebook ``course/13_lime_theory.ipynb``.
     """
+    nu = kernel_width
     d = _check_d(d)
-    nu = check_positive(nu, "nu")
+    nu = check_positive(nu, "kernel_width")
     if kernel_weight(1, d, nu) < MIN_NEIGHBOUR_WEIGHT:
         raise ValueError(
             f"nu = {nu:g} is too small for d = {d} superpixels: a mask with one superpixel off "
@@ -241,7 +293,8 @@ def inverse_coefficients(d: int, nu: float) -> InverseCoefficients:
     )
 
 
-def sigma_inverse(d: int, nu: float) -> np.ndarray:
+@renamed_arguments({"nu": "kernel_width"})
+def sigma_inverse(d: int, kernel_width: float) -> np.ndarray:
     """``Sigma^{-1}`` in closed form (Garreau and Mardaoui, 2021).
 
     ::
@@ -259,7 +312,19 @@ def sigma_inverse(d: int, nu: float) -> np.ndarray:
     :func:`sigma_matrix` builds them.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    d : int
+        Number of superpixels.
+    kernel_width : float
+        The bandwidth ``nu`` (at least :func:`smallest_bandwidth`).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(d + 1, d + 1)``
     """
+    nu = kernel_width
     coef = inverse_coefficients(d, nu)
     inverse = np.full((d + 1, d + 1), coef.sigma3)
     inverse[0, :] = coef.sigma1
@@ -284,63 +349,75 @@ def _superpixel_index(segments: Any, image: np.ndarray) -> tuple[np.ndarray, int
             f"segments must have the image's height and width {image.shape[:2]}, "
             f"got shape {seg.shape}"
         )
-    labels, index = np.unique(seg, return_inverse=True)
-    return index.reshape(seg.shape), len(labels)
+    index = relabel(seg)
+    return index, int(index.max()) + 1
 
 
 def _check_image(image: Any) -> np.ndarray:
     return check_array(image, "image", ndim=(2, 3))
 
 
-def replacement_for(image: np.ndarray, index: np.ndarray, d: int, replacement: Any) -> np.ndarray:
-    """The replacement image ``xi_bar``.
+def replacement_for(image: np.ndarray, index: np.ndarray, d: int, baseline: Any) -> np.ndarray:
+    """The baseline image ``xi_bar`` (float).
 
-    ``"mean"``: every pixel of ``J_j`` gets the mean of ``xi`` over ``J_j``
-    (per channel), ``xi_bar_u = (1/|J_j|) sum_{v in J_j} xi_v``. A number fills
-    every pixel with it; an array of the image's shape is used as it is.
+    ``"superpixel_mean"``: every pixel of ``J_j`` gets the mean of ``xi`` over ``J_j``
+    (per channel), ``xi_bar_u = (1/|J_j|) sum_{v in J_j} xi_v``
+    (:func:`lime_core.perturbation.superpixel_means`; ``"mean"`` is its deprecated
+    name). A number fills every pixel with it; an array of the image's shape is used
+    as it is.
+
+    Parameters
+    ----------
+    image : numpy.ndarray, shape ``(H, W)`` or ``(H, W, C)``
+    index : numpy.ndarray of int, shape ``(H, W)``
+        Superpixel labels ``0 .. d-1``.
+    d : int
+        Number of superpixels.
+    baseline : "superpixel_mean", number or array
+
+    Returns
+    -------
+    numpy.ndarray of float, the image's shape
     """
-    if isinstance(replacement, str):
-        if replacement != "mean":
-            raise ValueError(f"replacement must be 'mean', a number or an image, got {replacement!r}")
-        flat = image.reshape(image.shape[0] * image.shape[1], -1)
-        counts = np.bincount(index.ravel(), minlength=d).astype(float)
-        means = np.stack(
-            [np.bincount(index.ravel(), weights=flat[:, c], minlength=d) for c in range(flat.shape[1])],
-            axis=1,
-        ) / counts[:, None]
-        return means[index].reshape(image.shape)
-    if isinstance(replacement, (int, float, np.number)) and not isinstance(replacement, bool):
-        return np.full(image.shape, float(replacement))
-    rep = check_array(replacement, "replacement")
+    if isinstance(baseline, str):
+        if baseline == "mean":
+            warn_renamed("lime_core.theory", "baseline='mean' (replacement='mean')",
+                         "baseline='superpixel_mean'", stacklevel=4)
+            baseline = "superpixel_mean"
+        if baseline != "superpixel_mean":
+            raise ValueError(
+                f"baseline must be 'superpixel_mean', a number or an image, got {baseline!r}")
+        return superpixel_means(image, index)
+    if isinstance(baseline, (int, float, np.number)) and not isinstance(baseline, bool):
+        return np.full(image.shape, float(baseline))
+    rep = check_array(baseline, "baseline")
     if rep.shape != image.shape:
         raise ValueError(
-            f"replacement must be 'mean', a number or an array of the image's shape "
+            f"baseline must be 'superpixel_mean', a number or an array of the image's shape "
             f"{image.shape}, got shape {rep.shape}"
         )
     return rep
 
 
 def all_masks(d: int) -> np.ndarray:
-    """All ``2^d`` masks as rows of a ``(2^d, d)`` 0/1 array (row ``r`` = bits of ``r``)."""
-    d = check_int(d, "d", minimum=1, maximum=MAX_EXACT_SUPERPIXELS)
-    rows = np.arange(2**d)[:, None]
-    return ((rows >> np.arange(d)[None, :]) & 1).astype(float)
+    """All ``2^d`` masks as rows of a ``(2^d, d)`` 0/1 float array (row ``r`` = bits of ``r``).
+
+    :func:`lime_core.sampling.all_masks` as floats, for at most 16 superpixels.
+    """
+    return _all_masks(d, maximum=MAX_EXACT_SUPERPIXELS).astype(float)
 
 
 def masked_images(masks: np.ndarray, image: np.ndarray, replacement: np.ndarray,
                   index: np.ndarray) -> np.ndarray:
     """Images ``x`` for a batch of masks: pixel ``u`` in ``J_j`` is ``xi_u`` if ``z_j = 1``
-    and ``xi_bar_u`` otherwise."""
-    keep = masks[:, index].astype(bool)  # (b, H, W)
-    if image.ndim == 3:
-        keep = keep[..., None]
-    return np.where(keep, image[None], replacement[None])
+    and ``xi_bar_u`` otherwise (:func:`lime_core.perturbation.masked_images`)."""
+    return _masked_images(image, index, masks, replacement)
 
 
-def _expectations(f: Callable, image: np.ndarray, segments: Any, replacement: Any,
-                  label: int | None, batch_size: int):
+def _expectations(f: Callable, image: np.ndarray, segments: Any, baseline: Any,
+                  target: int | None, batch_size: int):
     """Every mask, its model value and the superpixel map, for exact expectations."""
-    check_callable(f, "f")
+    check_callable(f, "classifier_fn")
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     index, d = _superpixel_index(segments, image)
     if d > MAX_EXACT_SUPERPIXELS:
@@ -350,25 +427,13 @@ def _expectations(f: Callable, image: np.ndarray, segments: Any, replacement: An
         )
     if d < 2:
         raise ValueError(f"segments must have at least 2 superpixels, got d = {d}")
-    rep = replacement_for(image, index, d, replacement)
+    rep = replacement_for(image, index, d, baseline)
     masks = all_masks(d)
     values = []
     for start in range(0, len(masks), batch_size):
-        batch = masked_images(masks[start:start + batch_size], image, rep, index)
-        out = check_model_output(f(batch), len(batch), name="f")
-        if label is None:
-            if out.shape[1] != 1:
-                raise ValueError(
-                    f"label must be given: f returns {out.shape[1]} outputs per image"
-                )
-            values.append(out[:, 0])
-        else:
-            label = check_int(label, "label", minimum=0)
-            if label >= out.shape[1]:
-                raise ValueError(
-                    f"label must be < {out.shape[1]} (the number of outputs of f), got {label}"
-                )
-            values.append(out[:, label])
+        batch = _masked_images(image, index, masks[start:start + batch_size], rep)
+        out = check_model_output(f(batch), len(batch), name="classifier_fn")
+        values.append(select_target(out, target, name="classifier_fn"))
     return masks, np.concatenate(values), d, len(values)
 
 
@@ -377,14 +442,16 @@ def _expectations(f: Callable, image: np.ndarray, segments: Any, replacement: An
 # --------------------------------------------------------------------------
 
 
+@renamed_arguments({"f": "classifier_fn", "replacement": "baseline", "nu": "kernel_width",
+                    "label": "target"})
 def lime_limit(
-    f: Callable,
+    classifier_fn: Callable,
     image: Any,
     segments: Any,
-    replacement: Any = "mean",
-    nu: float = 0.25,
+    baseline: Any = "superpixel_mean",
+    kernel_width: float = 0.25,
     *,
-    label: int | None = None,
+    target: int | None = None,
     batch_size: int = 256,
 ) -> LimeLimit:
     """The limit explanation ``beta = Sigma^{-1} Gamma`` by exact expectation.
@@ -403,37 +470,54 @@ def lime_limit(
 
     Parameters
     ----------
-    f : callable
-        ``f(batch of images) -> (n,)`` or ``(n, k)`` numbers.
+    classifier_fn : callable
+        ``classifier_fn(batch of images) -> (n,)`` or ``(n, k)`` numbers (was ``f``).
     image : numpy.ndarray, shape ``(H, W)`` or ``(H, W, C)``
     segments : numpy.ndarray of int, shape ``(H, W)``
         Superpixel labels; ``d = len(np.unique(segments))``.
-    replacement : "mean", number or array of the image's shape
-    nu : float
-        Bandwidth of the kernel (lime's ``kernel_width``).
-    label : int, optional
-        Which output of ``f`` to explain (needed when ``f`` has several).
+    baseline : "superpixel_mean", number or array of the image's shape
+        What hidden superpixels show (was ``replacement``).
+    kernel_width : float
+        Bandwidth ``nu`` of the kernel (lime's ``kernel_width``; was ``nu``).
+    target : int, optional
+        Which output of ``classifier_fn`` to explain (needed when it has several;
+        was ``label``).
     batch_size : int
-        Images per call of ``f``.
+        Images per call of ``classifier_fn``.
+
+    Returns
+    -------
+    LimeLimit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.array([[1.0, 0.0], [0.0, 0.0]])
+    >>> seg = np.array([[0, 1], [2, 3]])
+    >>> lim = lime_limit(lambda b: b[:, 0, 0], img, seg, baseline=0.0)
+    >>> (np.round(lim.coefficients, 6) + 0.0).tolist()    # only superpixel 0 matters
+    [1.0, 0.0, 0.0, 0.0]
     """
     image = _check_image(image)
-    nu = check_positive(nu, "nu")
-    masks, values, d, calls = _expectations(f, image, segments, replacement, label, batch_size)
+    nu = check_positive(kernel_width, "kernel_width")
+    masks, values, d, calls = _expectations(classifier_fn, image, segments, baseline, target,
+                                            batch_size)
     weights = kernel_weight(d - masks.sum(axis=1), d, nu)
     design = np.hstack([np.ones((len(masks), 1)), masks])
     gamma = design.T @ (weights * values) / len(masks)
     beta = sigma_inverse(d, nu) @ gamma
-    return LimeLimit(intercept=float(beta[0]), coefficients=beta[1:], nu=nu, method="exact",
+    return LimeLimit(intercept=float(beta[0]), coefficients=beta[1:], kernel_width=nu, method="exact",
                      model_calls=calls)
 
 
+@renamed_arguments({"f": "classifier_fn", "replacement": "baseline", "label": "target"})
 def large_bandwidth_limit(
-    f: Callable,
+    classifier_fn: Callable,
     image: Any,
     segments: Any,
-    replacement: Any = "mean",
+    baseline: Any = "superpixel_mean",
     *,
-    label: int | None = None,
+    target: int | None = None,
     batch_size: int = 256,
 ) -> LimeLimit:
     """The limit explanation when ``nu -> infinity``.
@@ -446,14 +530,24 @@ def large_bandwidth_limit(
     when that superpixel is shown. Exact expectation over all ``2^d`` masks.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    classifier_fn, image, segments, baseline, target, batch_size
+        As in :func:`lime_limit`.
+
+    Returns
+    -------
+    LimeLimit
     """
     image = _check_image(image)
-    masks, values, d, calls = _expectations(f, image, segments, replacement, label, batch_size)
+    masks, values, d, calls = _expectations(classifier_fn, image, segments, baseline, target,
+                                            batch_size)
     mean = values.mean()
     conditional = masks.T @ values / masks.sum(axis=0)
     beta = 2.0 * (conditional - mean)
     return LimeLimit(intercept=float(mean - beta.sum() / 2.0), coefficients=beta,
-                     nu=None, method="large_bandwidth", model_calls=calls)
+                     kernel_width=None, method="large_bandwidth", model_calls=calls)
 
 
 def linear_model(weights: Any, bias: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
@@ -471,11 +565,12 @@ def linear_model(weights: Any, bias: float = 0.0) -> Callable[[np.ndarray], np.n
     return f
 
 
+@renamed_arguments({"replacement": "baseline"})
 def linear_model_limit(
     weights: Any,
     image: Any,
     segments: Any,
-    replacement: Any = "mean",
+    baseline: Any = "superpixel_mean",
     *,
     bias: float = 0.0,
 ) -> LimeLimit:
@@ -492,21 +587,25 @@ def linear_model_limit(
     ----------
     weights : array of the image's shape
         ``lambda``.
-    image, segments, replacement
+    image, segments, baseline
         As in :func:`lime_limit`.
     bias : float
         ``b``.
+
+    Returns
+    -------
+    LimeLimit
     """
     image = _check_image(image)
     lam = check_array(weights, "weights")
     if lam.shape != image.shape:
         raise ValueError(f"weights must have the image's shape {image.shape}, got {lam.shape}")
     index, d = _superpixel_index(segments, image)
-    rep = replacement_for(image, index, d, replacement)
+    rep = replacement_for(image, index, d, baseline)
     contribution = (lam * (image - rep)).reshape(image.shape[0] * image.shape[1], -1).sum(axis=1)
     beta = np.bincount(index.ravel(), weights=contribution, minlength=d)
     return LimeLimit(intercept=float(np.sum(lam * rep) + bias), coefficients=beta,
-                     nu=None, method="linear")
+                     kernel_width=None, method="linear")
 
 
 def _shape_mask(shape: Any, image: np.ndarray) -> np.ndarray:
@@ -542,13 +641,14 @@ def shape_detector(shape: Any, threshold: float) -> Callable[[np.ndarray], np.nd
     return f
 
 
+@renamed_arguments({"replacement": "baseline", "nu": "kernel_width"})
 def shape_detector_limit(
     image: Any,
     segments: Any,
     shape: Any,
     threshold: float,
-    replacement: Any = "mean",
-    nu: float = 0.25,
+    baseline: Any = "superpixel_mean",
+    kernel_width: float = 0.25,
 ) -> LimeLimit:
     """Limit explanation of the shape detector ``f(x) = prod_{u in S} 1{x_u > tau}``.
 
@@ -565,9 +665,22 @@ def shape_detector_limit(
     splits the credit equally between the superpixels that switch the shape off.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
+
+    Parameters
+    ----------
+    image, segments, baseline, kernel_width
+        As in :func:`lime_limit`.
+    shape : bool mask ``(H, W)`` or the image's shape
+        The pixels ``S`` the detector looks at.
+    threshold : float
+        ``tau``.
+
+    Returns
+    -------
+    LimeLimit
     """
     image = _check_image(image)
-    nu = check_positive(nu, "nu")
+    nu = check_positive(kernel_width, "kernel_width")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
         raise TypeError(f"threshold must be a number, got {_describe(threshold)}")
     tau = float(threshold)
@@ -575,7 +688,7 @@ def shape_detector_limit(
     index, d = _superpixel_index(segments, image)
     if d < 2:
         raise ValueError(f"segments must have at least 2 superpixels, got d = {d}")
-    rep = replacement_for(image, index, d, replacement)
+    rep = replacement_for(image, index, d, baseline)
     if np.any(image[mask] <= tau):
         raise ValueError(
             "image must light the whole shape (every pixel of S above threshold); "
@@ -586,7 +699,7 @@ def shape_detector_limit(
     np.logical_or.at(switching_off, pixel_index[mask], rep[mask] <= tau)
     p = int(switching_off.sum())
     coef = inverse_coefficients(d, nu)
-    a_p, a_p1 = alpha(d, nu, p), alpha(d, nu, min(p + 1, d))
+    a_p, a_p1 = kernel_moment(d, nu, p), kernel_moment(d, nu, min(p + 1, d))
     if p == d:
         a_p1 = 0.0  # no superpixel outside E_-, the alpha_{p+1} terms have weight 0
     in_e = coef.sigma1 * a_p + coef.sigma2 * a_p + (p - 1) * coef.sigma3 * a_p \
@@ -595,13 +708,13 @@ def shape_detector_limit(
         + (d - p - 1) * coef.sigma3 * a_p1
     beta = np.where(switching_off, in_e, out_e) / coef.c_d
     intercept = (coef.sigma0 * a_p + coef.sigma1 * (p * a_p + (d - p) * a_p1)) / coef.c_d
-    return LimeLimit(intercept=float(intercept), coefficients=beta, nu=nu, method="shape_detector")
+    return LimeLimit(intercept=float(intercept), coefficients=beta, kernel_width=nu, method="shape_detector")
 
 
 __all__ = [
     "InverseCoefficients",
     "LimeLimit",
-    "alpha",
+    "kernel_moment",
     "kernel_weight",
     "sigma_matrix",
     "inverse_coefficients",
@@ -616,3 +729,10 @@ __all__ = [
     "shape_detector",
     "shape_detector_limit",
 ]
+
+
+def __getattr__(name: str):
+    """``theory.alpha`` is the deprecated name of :func:`kernel_moment`."""
+    if name == "alpha":
+        return deprecated_alias(kernel_moment, "alpha")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

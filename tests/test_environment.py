@@ -49,7 +49,8 @@ def test_runtime_dependencies_named_by_the_course_are_present():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime = {_name(r) for r in project["dependencies"]}
     expected = {"numpy", "scipy", "matplotlib", "scikit-learn", "scikit-image", "torch",
-                "ipywidgets", "ipympl", "jupyterlab", "tqdm"}
+                "ipywidgets", "ipympl", "jupyterlab"}
     assert expected <= runtime
+    assert "tqdm" not in runtime  # nothing of ours imports it (lime, a dev extra, pulls it in)
     dev = {_name(r) for r in project["optional-dependencies"]["dev"]}
     assert {"pytest", "nbval", "ruff", "lime", "shap", "captum"} <= dev

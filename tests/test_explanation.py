@@ -28,7 +28,7 @@ def setup():
     lam[segments == 0] = -0.3
     model = CountingModel(lam)
     exp = explain_image(
-        image, model, segments=segments, num_samples=400, num_features=4, hide_color=0, random_state=0
+        image, model, segments=segments, num_samples=400, num_features=4, baseline=0, random_state=0
     )
     return exp, model
 
@@ -50,7 +50,7 @@ def test_refit_uses_cache_and_matches_a_fresh_run(setup):
     assert model.calls == calls and new.model_calls == exp.model_calls
     fresh = explain_image(
         exp.image, model, segments=exp.segments, num_samples=400, num_features=2,
-        kernel_width=0.5, feature_selection="highest_weights", hide_color=0, random_state=0,
+        kernel_width=0.5, feature_selection="highest_weights", baseline=0, random_state=0,
     )
     assert new.as_map() == fresh.as_map()
     assert exp.kernel_width == 0.25 and len(exp.as_list()) == 4  # the original is unchanged

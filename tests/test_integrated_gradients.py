@@ -96,7 +96,7 @@ def test_completeness_gap_shrinks_as_steps_grow():
     gaps = []
     for steps in (8, 16, 32, 64, 128, 256):
         result = G.integrated_gradients(net, x, target=1, steps=steps, method="riemann_right",
-                                        return_convergence_delta=True)
+                                        return_result=True)
         assert isinstance(result, G.IntegratedGradientsResult)
         assert result.steps == steps and result.method == "riemann_right"
         # chunks of 64 path points, plus one pass scoring x and x'
@@ -106,14 +106,14 @@ def test_completeness_gap_shrinks_as_steps_grow():
     assert all(later < earlier for earlier, later in zip(gaps, gaps[1:], strict=False))
     assert gaps[-1] < gaps[0] / 16
     # Gauss-Legendre is already far more accurate with few steps
-    gl = G.integrated_gradients(net, x, target=1, steps=16, return_convergence_delta=True)
+    gl = G.integrated_gradients(net, x, target=1, steps=16, return_result=True)
     assert gl.convergence_delta.max().item() < gaps[-1]
 
 
 def test_convergence_delta_is_the_completeness_gap(cnn_batch):
     net, x, baseline = cnn_batch
     result = G.integrated_gradients(net, x.numpy(), target=2, baseline=baseline.numpy(),
-                                    steps=8, return_convergence_delta=True)
+                                    steps=8, return_result=True)
     with torch.no_grad():
         change = (net(x)[:, 2] - net(baseline)[:, 2]).numpy()
     expected = np.abs(result.attributions.reshape(3, -1).sum(axis=1) - change)
@@ -158,9 +158,9 @@ def test_textbook_trapezoid_is_exact_on_a_linear_model_and_captums_is_not():
     x = torch.randn(2, 4, dtype=torch.float64)
     for m in (3, 10):
         exact = G.integrated_gradients(net, x, target=None, steps=m, method="trapezoid",
-                                       return_convergence_delta=True)
+                                       return_result=True)
         captum_rule = G.integrated_gradients(net, x, target=None, steps=m, method="riemann_trapezoid",
-                                             return_convergence_delta=True)
+                                             return_result=True)
         with torch.no_grad():
             change = (net(x) - net(torch.zeros_like(x)))[:, 0].abs()
         assert float(exact.convergence_delta.max()) < 1e-12

@@ -34,7 +34,7 @@ def problem():
 def test_full_budget_is_exact_shapley(problem):
     f, x, bg, exact = problem
     res = S.kernel_shap(f, x, bg, num_samples=5000, random_state=0)
-    assert res.num_evaluations == 2**D
+    assert res.num_coalitions == 2**D
     assert res.num_model_rows == 2**D * bg.shape[0]
     np.testing.assert_allclose(res.values, exact.values, atol=1e-10)
     np.testing.assert_allclose(res.stderr, 0)
@@ -46,7 +46,7 @@ def test_efficiency_is_exact_at_every_budget(problem):
     fx = f(x[None])[0]
     for budget in (11, 50, 200):
         res = S.kernel_shap(f, x, bg, num_samples=budget, random_state=budget)
-        assert res.num_evaluations == budget + 2
+        assert res.num_coalitions == budget + 2
         assert res.full_value == pytest.approx(fx, abs=1e-10)
 
 
@@ -147,15 +147,15 @@ def test_bad_input_is_rejected(problem):
     f, x, bg, _ = problem
     with pytest.raises(ValueError, match="^num_samples must be >= 1"):
         S.kernel_shap(f, x, bg, num_samples=0)
-    with pytest.raises(ValueError, match="^background must have at least one row"):
+    with pytest.raises(ValueError, match="^baseline must have at least one row"):
         S.kernel_shap(f, x, bg[:0])
-    with pytest.raises(ValueError, match="^background must have 10 columns"):
+    with pytest.raises(ValueError, match="^baseline must have 10 columns"):
         S.kernel_shap(f, x, bg[:, :3])
     with pytest.raises(ValueError, match="^x must have at least one feature"):
         S.kernel_shap(f, x[:0], bg[:, :0])
-    with pytest.raises(TypeError, match="^f must be callable"):
+    with pytest.raises(TypeError, match="^model must be callable"):
         S.kernel_shap(None, x, bg)
-    with pytest.raises(ValueError, match="^f must return shape"):
+    with pytest.raises(ValueError, match="^model must return shape"):
         S.kernel_shap(lambda X: np.zeros(3), x, bg)
     with pytest.raises(ValueError, match="^num_bootstrap must be >= 2"):
         S.kernel_shap(f, x, bg, num_bootstrap=1)
@@ -168,4 +168,4 @@ def test_tiny_budget_falls_back_to_the_equal_split_for_a_symmetric_game():
     # is returned, which for v(S) = 2 |S| is the exact answer
     res = S.kernel_shap_game(lambda m: 2.0 * m.sum(axis=1), 20, num_samples=2, random_state=0)
     np.testing.assert_allclose(res.values, 2.0)
-    assert res.num_evaluations == 4
+    assert res.num_coalitions == 4

@@ -39,13 +39,13 @@ def test_deletion_of_a_perfect_attribution_beats_random(planted_linear):
 
 def test_insertion_mirrors_deletion(planted_linear):
     f, x, w = planted_linear
-    ins = M.insertion_curve(f, x, w * x, steps=D, replacement="zero")
-    dele = M.deletion_curve(f, x, w * x, steps=D, replacement="zero")
+    ins = M.insertion_curve(f, x, w * x, steps=D, baseline="zero")
+    dele = M.deletion_curve(f, x, w * x, steps=D, baseline="zero")
     # linear model, zero baseline: insertion(t) + deletion(t) = f(x)
     np.testing.assert_allclose(ins.scores + dele.scores, f(x[None])[0], atol=1e-10)
     rng = np.random.default_rng(2)
     assert ins.auc > max(M.insertion_curve(f, x, rng.normal(size=D), steps=D,
-                                           replacement="zero").auc for _ in range(10))
+                                           baseline="zero").auc for _ in range(10))
 
 
 def _image_and_model():
@@ -72,13 +72,13 @@ def test_image_units_patches_superpixels_and_batches():
     sp = M.deletion_curve(f, img, truth, target=0, segments=segments, steps=4)
     assert sp.order[0] == 0 and sp.scores[1] == pytest.approx(0.0)
     mean = M.deletion_curve(f, img, truth, target=0, unit="patch", patch_size=4,
-                            replacement="mean", steps=16)
+                            baseline="channel_mean", steps=16)
     assert mean.scores[1] == pytest.approx(img[..., 0].mean())
     blur = M.deletion_curve(f, img, truth, target=0, unit="patch", patch_size=4,
-                            replacement="blur", blur_sigma=2.0, steps=16)
+                            baseline="blur", blur_sigma=2.0, steps=16)
     from scipy.ndimage import gaussian_filter
     assert blur.scores[-1] == pytest.approx(gaussian_filter(img, (2, 2, 0))[:4, :4, 0].mean())
-    given = M.deletion_curve(f, img, truth, target=0, replacement=np.ones_like(img), steps=4,
+    given = M.deletion_curve(f, img, truth, target=0, baseline=np.ones_like(img), steps=4,
                              unit="patch", patch_size=4)
     assert given.scores[1] == pytest.approx(1.0)
 
@@ -184,17 +184,17 @@ def test_roar_true_attributions_hurt_more_than_random():
 
 def test_bad_input_is_rejected(planted_linear):
     f, x, w = planted_linear
-    with pytest.raises(ValueError, match="^attribution must have shape"):
+    with pytest.raises(ValueError, match="^attribution must have the shape"):
         M.deletion_curve(f, x, w[:5])
-    with pytest.raises(ValueError, match="^replacement must be one of"):
-        M.deletion_curve(f, x, w, replacement="noise")
-    with pytest.raises(ValueError, match="^replacement 'blur' needs an image"):
-        M.deletion_curve(f, x, w, replacement="blur")
+    with pytest.raises(ValueError, match="^baseline must be one of"):
+        M.deletion_curve(f, x, w, baseline="noise")
+    with pytest.raises(ValueError, match="^baseline 'blur' needs an image"):
+        M.deletion_curve(f, x, w, baseline="blur")
     with pytest.raises(ValueError, match="^steps must be >= 1"):
         M.deletion_curve(f, x, w, steps=0)
     with pytest.raises(ValueError, match="^direction must be one of"):
         M.insertion_curve(f, x, w, direction="up")
-    with pytest.raises(ValueError, match="^f must return shape"):
+    with pytest.raises(ValueError, match="^model must return shape"):
         M.deletion_curve(lambda X: np.zeros(2), x, w)
     two = lambda X: np.column_stack([X.sum(1), X.sum(1)])  # noqa: E731
     with pytest.raises(ValueError, match="^target must be given"):

@@ -128,7 +128,7 @@ def test_explanations_are_mapped_to_columns_by_word():
     assert res.feature_names == names
 
     vocab = sorted(set(" ".join(docs).split()))
-    res_v = submodular_pick(exps, budget=2, feature_names=vocab, label=1)
+    res_v = submodular_pick(exps, budget=2, feature_names=vocab, target=1)
     assert res_v.W.shape == (3, len(vocab))
     assert res_v.coverage == pytest.approx(
         submodular_pick(exps, budget=2).coverage)
@@ -150,8 +150,8 @@ def test_bad_inputs_raise_clear_errors():
         submodular_pick([["a", "b"]], budget=1)
     with pytest.raises(ValueError, match="feature_names"):
         submodular_pick(W, budget=1, feature_names=["a", "b"])
-    with pytest.raises(ValueError, match="label"):
-        submodular_pick(W, budget=1, label=0)
+    with pytest.raises(ValueError, match="^target"):
+        submodular_pick(W, budget=1, target=0)
     with pytest.raises(TypeError, match="explanations"):
         explanation_matrix("not a list")
     with pytest.raises(ValueError, match="explanations"):
@@ -159,8 +159,8 @@ def test_bad_inputs_raise_clear_errors():
 
     model = _word_model(["great"])
     exp = explain_text("a great film", model, labels=[1], num_samples=100, num_features=2, random_state=0)
-    with pytest.raises(ValueError, match="label"):
-        submodular_pick([exp], budget=1, label=0)
+    with pytest.raises(ValueError, match="^target"):
+        submodular_pick([exp], budget=1, target=0)
     with pytest.raises(ValueError, match="feature_names"):
         submodular_pick([exp], budget=1, feature_names=["film"])
     with pytest.raises(TypeError, match=r"explanations\[1\]"):

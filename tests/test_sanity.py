@@ -23,10 +23,6 @@ def _tiny_cnn():
     return net.eval()
 
 
-def _gradient_map(model, x, target):
-    return saliency(model, x, target=target)
-
-
 def _edge_detector(model, x, target):
     """Ignores the model: the 'explanation' is a function of the input alone."""
     return x.abs()
@@ -38,7 +34,8 @@ def cascading():
     x = torch.rand(1, 1, 12, 12, generator=torch.Generator().manual_seed(1))
     before = [p.detach().clone() for p in net.parameters()]
     res = sanity.cascading_randomization(
-        net, x, 1, {"gradient": _gradient_map, "edge": _edge_detector}, random_state=0)
+        net, x, target=1, attribution_fn={"gradient": saliency, "edge": _edge_detector},
+        random_state=0)
     return net, x, before, res
 
 
@@ -65,20 +62,20 @@ def test_original_model_untouched_and_seeded(cascading):
     net, x, before, res = cascading
     for p, q in zip(net.parameters(), before, strict=True):
         assert torch.equal(p, q)
-    again = sanity.cascading_randomization(net, x, 1, _gradient_map, random_state=0)
+    again = sanity.cascading_randomization(net, x, target=1, attribution_fn=saliency, random_state=0)
     np.testing.assert_array_equal(again.spearman[0], res.spearman[0])
-    other = sanity.cascading_randomization(net, x, 1, _gradient_map, random_state=1)
-    assert not np.array_equal(other.maps["_gradient_map"][-1], res.maps["gradient"][-1])
+    other = sanity.cascading_randomization(net, x, target=1, attribution_fn=saliency, random_state=1)
+    assert not np.array_equal(other.maps["saliency"][-1], res.maps["gradient"][-1])
 
 
 def test_independent_randomization_changes_one_layer_at_a_time():
     net = _tiny_cnn()
     x = torch.rand(1, 1, 12, 12, generator=torch.Generator().manual_seed(2))
-    res = sanity.independent_randomization(net, x, 0, _gradient_map, random_state=3)
+    res = sanity.independent_randomization(net, x, target=0, attribution_fn=saliency, random_state=3)
     assert res.layer_names == ["original", "0", "2", "5"]
     assert res.spearman[0, 0] == pytest.approx(1.0)
     assert np.all(res.spearman[0, 1:] < 0.95)
-    only_first = sanity.independent_randomization(net, x, 0, _gradient_map, layers=["0"],
+    only_first = sanity.independent_randomization(net, x, target=0, attribution_fn=saliency, layers=["0"],
                                                   random_state=3)
     np.testing.assert_allclose(only_first.spearman[0, 1], res.spearman[0, 1])
 
@@ -96,12 +93,12 @@ def test_bad_input_is_rejected():
     net = _tiny_cnn()
     x = torch.rand(1, 1, 12, 12)
     with pytest.raises(TypeError, match="^model must be a torch.nn.Module"):
-        sanity.cascading_randomization(lambda t: t, x, 0, _gradient_map)
-    with pytest.raises(TypeError, match="^attribution_fn must be a callable"):
-        sanity.cascading_randomization(net, x, 0, "saliency")
+        sanity.cascading_randomization(lambda t: t, x, target=0, attribution_fn=saliency)
+    with pytest.raises(TypeError, match="^attribution_fn must be an attribution method"):
+        sanity.cascading_randomization(net, x, target=0, attribution_fn="saliency")
     with pytest.raises(ValueError, match="^layers must name layers"):
-        sanity.independent_randomization(net, x, 0, _gradient_map, layers=["1"])
+        sanity.independent_randomization(net, x, target=0, attribution_fn=saliency, layers=["1"])
     with pytest.raises(TypeError, match="^random_state"):
-        sanity.cascading_randomization(net, x, 0, _gradient_map, random_state=1.5)
+        sanity.cascading_randomization(net, x, target=0, attribution_fn=saliency, random_state=1.5)
     with pytest.raises(ValueError, match="^model has no layers"):
-        sanity.cascading_randomization(torch.nn.ReLU(), x, 0, _gradient_map)
+        sanity.cascading_randomization(torch.nn.ReLU(), x, target=0, attribution_fn=saliency)

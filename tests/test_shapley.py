@@ -95,7 +95,7 @@ def test_exact_calls_value_fn_once_on_every_coalition():
     res = S.shapley_exact(v, 5)
     assert len(calls) == 1 and calls[0].shape == (32, 5)
     assert len({row.tobytes() for row in calls[0]}) == 32
-    assert res.num_evaluations == 32
+    assert res.num_coalitions == 32
     # v = |S|^2 is symmetric: everyone gets v(N)/d
     np.testing.assert_allclose(res.values, 25 / 5)
 
@@ -150,7 +150,7 @@ def test_permutation_is_exact_for_additive_games_and_converges():
     value_fn, _ = _table_game(table)
     exact = S.shapley_exact(value_fn, d).values
     res = S.shapley_permutation(value_fn, d, 2000, random_state=1)
-    assert res.num_evaluations == 2 + 2000 * (d - 1)
+    assert res.num_coalitions == 2 + 2000 * (d - 1)
     assert res.values.sum() == pytest.approx(table[-1] - table[0])  # efficiency per order
     z = np.abs(res.values - exact) / res.stderr
     assert np.all(z < 4.5)
@@ -176,6 +176,21 @@ def test_permutation_antithetic_and_seeds():
     # many orders: close to the exact values
     res = S.shapley_permutation(value_fn, 3, 4000, random_state=0)
     np.testing.assert_allclose(res.values, [46, 22, 22], atol=1.0)
+
+
+def test_antithetic_pairing_is_exact_for_two_players():
+    # an asymmetric 2-player game: v(0)=0, v({0})=3, v({1})=1, v(N)=10
+    value_fn, d = _table_game(np.array([0.0, 3.0, 1.0, 10.0]))
+    exact = S.shapley_exact(value_fn, d).values  # [6, 4]
+    for seed in range(5):
+        res = S.shapley_permutation(value_fn, d, 2, random_state=seed)
+        np.testing.assert_allclose(res.values, exact, atol=1e-12)
+        np.testing.assert_array_equal(res.stderr, [0.0, 0.0])
+    # without the pairing, two random orders are often the same order: not exact
+    misses = [not np.allclose(S.shapley_permutation(value_fn, d, 2, random_state=seed,
+                                                    antithetic=False).values, exact)
+              for seed in range(10)]
+    assert any(misses)
 
 
 def test_permutation_without_antithetic_has_stderr():
@@ -229,9 +244,9 @@ def test_bad_input_is_rejected_with_named_arguments():
     with pytest.raises(TypeError, match="^random_state"):
         S.shapley_permutation(value_fn, 3, 2, random_state="seed")
     f = lambda rows: rows.sum(axis=1)  # noqa: E731
-    with pytest.raises(ValueError, match="^background must have at least one row"):
+    with pytest.raises(ValueError, match="^baseline must have at least one row"):
         S.marginal_value_fn(f, np.ones(3), np.zeros((0, 3)))
-    with pytest.raises(ValueError, match="^background must have 3 columns"):
+    with pytest.raises(ValueError, match="^baseline must have 3 columns"):
         S.marginal_value_fn(f, np.ones(3), np.zeros((4, 2)))
     with pytest.raises(ValueError, match="^x must be 1-D"):
         S.marginal_value_fn(f, np.ones((2, 3)), np.zeros((4, 3)))

@@ -24,7 +24,7 @@ def test_alpha_and_sigma_match_the_expectation_over_all_masks(d, nu):
     masks, pi = brute_force_weights(d, nu)
     for p in range(d + 1):
         expected = np.mean(pi * masks[:, :p].prod(axis=1))
-        assert T.alpha(d, nu, p) == pytest.approx(expected, rel=1e-12)
+        assert T.kernel_moment(d, nu, p) == pytest.approx(expected, rel=1e-12)
     design = np.hstack([np.ones((len(masks), 1)), masks])
     sigma = (design * pi[:, None]).T @ design / len(masks)
     np.testing.assert_allclose(T.sigma_matrix(d, nu), sigma, rtol=1e-12)
@@ -46,16 +46,16 @@ def test_closed_form_inverse_equals_numerical_inverse(d, nu):
 
 def test_alpha_for_a_large_bandwidth_is_a_coin_product():
     for p in range(6):
-        assert T.alpha(8, 1e4, p) == pytest.approx(2.0**-p, rel=1e-6)
+        assert T.kernel_moment(8, 1e4, p) == pytest.approx(2.0**-p, rel=1e-6)
 
 
-def test_alpha_rejects_bad_arguments():
+def test_kernel_moment_rejects_bad_arguments():
     with pytest.raises(ValueError, match="^p"):
-        T.alpha(4, 0.25, 5)
-    with pytest.raises(ValueError, match="^nu"):
-        T.alpha(4, 0.0, 1)
+        T.kernel_moment(4, 0.25, 5)
+    with pytest.raises(ValueError, match="^kernel_width"):
+        T.kernel_moment(4, 0.0, 1)
     with pytest.raises(TypeError, match="^d"):
-        T.alpha(4.0, 0.25, 1)
+        T.kernel_moment(4.0, 0.25, 1)
     with pytest.raises(ValueError, match="^d"):
         T.sigma_matrix(1, 0.25)
 
@@ -90,13 +90,13 @@ def wls_over_all_masks(f, image, segments, replacement, nu, label):
 
 
 @pytest.mark.parametrize("nu", [0.25, 1.0])
-@pytest.mark.parametrize("replacement", ["mean", 0.0])
+@pytest.mark.parametrize("replacement", ["superpixel_mean", 0.0])
 def test_lime_limit_is_weighted_least_squares_over_all_masks(image, nu, replacement):
-    limit = T.lime_limit(nonlinear_model, image, SEGMENTS, replacement, nu, label=1)
+    limit = T.lime_limit(nonlinear_model, image, SEGMENTS, replacement, nu, target=1)
     intercept, coef = wls_over_all_masks(nonlinear_model, image, SEGMENTS, replacement, nu, 1)
     assert limit.intercept == pytest.approx(intercept, rel=1e-9, abs=1e-12)
     np.testing.assert_allclose(limit.coefficients, coef, rtol=1e-8, atol=1e-12)
-    assert limit.coefficients.shape == (6,) and limit.nu == nu
+    assert limit.coefficients.shape == (6,) and limit.kernel_width == nu
 
 
 @pytest.mark.parametrize("nu", [0.1, 0.25, 3.0])
@@ -105,14 +105,14 @@ def test_linear_model_limit_holds_for_every_bandwidth(nu):
     image = rng.uniform(size=(6, 6, 3))
     weights = rng.normal(size=(6, 6, 3))
     f = T.linear_model(weights, bias=0.3)
-    exact = T.lime_limit(f, image, SEGMENTS, "mean", nu)
-    closed = T.linear_model_limit(weights, image, SEGMENTS, "mean", bias=0.3)
+    exact = T.lime_limit(f, image, SEGMENTS, "superpixel_mean", nu)
+    closed = T.linear_model_limit(weights, image, SEGMENTS, "superpixel_mean", bias=0.3)
     np.testing.assert_allclose(exact.coefficients, closed.coefficients, rtol=1e-8, atol=1e-12)
     assert exact.intercept == pytest.approx(closed.intercept, rel=1e-8)
     # beta_j is gradient x (input - replacement) summed over superpixel j
     j = 2
     pixels = SEGMENTS == 10 + j
-    rep = T.replacement_for(image, SEGMENTS - 10, 6, "mean")
+    rep = T.replacement_for(image, SEGMENTS - 10, 6, "superpixel_mean")
     assert closed.coefficients[j] == pytest.approx(
         np.sum(weights[pixels] * (image[pixels] - rep[pixels])))
 
@@ -132,8 +132,8 @@ def shape_image():
 def test_shape_detector_limit_equals_exact_limit(nu):
     image, shape = shape_image()
     tau = 0.5
-    closed = T.shape_detector_limit(image, SEGMENTS, shape, tau, "mean", nu)
-    exact = T.lime_limit(T.shape_detector(shape, tau), image, SEGMENTS, "mean", nu)
+    closed = T.shape_detector_limit(image, SEGMENTS, shape, tau, "superpixel_mean", nu)
+    exact = T.lime_limit(T.shape_detector(shape, tau), image, SEGMENTS, "superpixel_mean", nu)
     np.testing.assert_allclose(closed.coefficients, exact.coefficients, rtol=1e-9, atol=1e-12)
     assert closed.intercept == pytest.approx(exact.intercept, rel=1e-9)
     # superpixel 0's mean colour is dark: replacing it switches S off, so E_- = {0}
@@ -145,19 +145,19 @@ def test_shape_detector_limit_equals_exact_limit(nu):
 def test_shape_detector_large_bandwidth_splits_credit_equally():
     image, shape = shape_image()
     # replacement 0 switches off every superpixel that meets S: E_- = {0, 1, 2, 3}, p = 4
-    beta = T.shape_detector_limit(image, SEGMENTS, shape, 0.5, 0.0, nu=1e3).coefficients
+    beta = T.shape_detector_limit(image, SEGMENTS, shape, 0.5, 0.0, kernel_width=1e3).coefficients
     np.testing.assert_allclose(beta[:4], 1 / 2**3, rtol=1e-4)
     np.testing.assert_allclose(beta[4:], 0.0, atol=1e-5)
 
 
 def test_large_bandwidth_formula_holds_for_nu_100(image):
-    limit = T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", 100.0, label=0)
-    formula = T.large_bandwidth_limit(nonlinear_model, image, SEGMENTS, "mean", label=0)
+    limit = T.lime_limit(nonlinear_model, image, SEGMENTS, "superpixel_mean", 100.0, target=0)
+    formula = T.large_bandwidth_limit(nonlinear_model, image, SEGMENTS, "superpixel_mean", target=0)
     scale = np.abs(formula.coefficients).max()
     np.testing.assert_allclose(limit.coefficients, formula.coefficients, atol=1e-4 * scale)
     assert limit.intercept == pytest.approx(formula.intercept, abs=1e-4 * scale)
     # and it is not the default bandwidth's answer
-    default = T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", 0.25, label=0)
+    default = T.lime_limit(nonlinear_model, image, SEGMENTS, "superpixel_mean", 0.25, target=0)
     assert np.abs(default.coefficients - formula.coefficients).max() > 1e-2 * scale
 
 
@@ -165,7 +165,7 @@ def monte_carlo_lime(f, image, nu, n, rng):
     """Image LIME with no penalty, written out: sample masks, weight, least squares."""
     masks = rng.integers(0, 2, size=(n, 6)).astype(float)
     index = SEGMENTS - 10
-    rep = T.replacement_for(image, index, 6, "mean")
+    rep = T.replacement_for(image, index, 6, "superpixel_mean")
     y = f(T.masked_images(masks, image, rep, index))[:, 1]
     pi = T.kernel_weight(6 - masks.sum(axis=1), 6, nu)
     design = np.hstack([np.ones((n, 1)), masks]) * np.sqrt(pi)[:, None]
@@ -173,7 +173,7 @@ def monte_carlo_lime(f, image, nu, n, rng):
 
 
 def test_sampled_lime_converges_like_one_over_sqrt_n(image):
-    limit = T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", 0.25, label=1).coefficients
+    limit = T.lime_limit(nonlinear_model, image, SEGMENTS, "superpixel_mean", 0.25, target=1).coefficients
     rng = np.random.default_rng(5)
     sizes = np.array([200, 800, 3200, 12800])
     errors = np.array([
@@ -189,25 +189,25 @@ def test_lime_limit_rejects_bad_input(image):
     with pytest.raises(ValueError, match="^segments"):
         # 17 superpixels: too many masks to visit
         T.lime_limit(nonlinear_model, np.zeros((6, 17)), np.tile(np.arange(17), (6, 1)),
-                     "mean", 0.25, label=0)
+                     "superpixel_mean", 0.25, target=0)
     with pytest.raises(ValueError, match="^segments"):
-        T.lime_limit(nonlinear_model, image, SEGMENTS[:5], "mean", 0.25, label=0)
+        T.lime_limit(nonlinear_model, image, SEGMENTS[:5], "superpixel_mean", 0.25, target=0)
     with pytest.raises(TypeError, match="^segments"):
-        T.lime_limit(nonlinear_model, image, SEGMENTS.astype(float), "mean", 0.25, label=0)
-    with pytest.raises(ValueError, match="^label must be given"):
-        T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", 0.25)
-    with pytest.raises(ValueError, match="^label"):
-        T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", 0.25, label=2)
-    with pytest.raises(ValueError, match="^replacement"):
-        T.lime_limit(nonlinear_model, image, SEGMENTS, np.zeros((5, 5)), 0.25, label=0)
-    with pytest.raises(ValueError, match="^replacement"):
-        T.lime_limit(nonlinear_model, image, SEGMENTS, "black", 0.25, label=0)
-    with pytest.raises(ValueError, match="^nu"):
-        T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", -1.0, label=0)
-    with pytest.raises(TypeError, match="^f"):
-        T.lime_limit("model", image, SEGMENTS, "mean", 0.25)
-    with pytest.raises(ValueError, match="^f must return"):
-        T.lime_limit(lambda b: np.zeros((3, 1)), image, SEGMENTS, "mean", 0.25)
+        T.lime_limit(nonlinear_model, image, SEGMENTS.astype(float), "superpixel_mean", 0.25, target=0)
+    with pytest.raises(ValueError, match="^target must be given"):
+        T.lime_limit(nonlinear_model, image, SEGMENTS, "superpixel_mean", 0.25)
+    with pytest.raises(ValueError, match="^target"):
+        T.lime_limit(nonlinear_model, image, SEGMENTS, "superpixel_mean", 0.25, target=2)
+    with pytest.raises(ValueError, match="^baseline"):
+        T.lime_limit(nonlinear_model, image, SEGMENTS, np.zeros((5, 5)), 0.25, target=0)
+    with pytest.raises(ValueError, match="^baseline"):
+        T.lime_limit(nonlinear_model, image, SEGMENTS, "black", 0.25, target=0)
+    with pytest.raises(ValueError, match="^kernel_width"):
+        T.lime_limit(nonlinear_model, image, SEGMENTS, "superpixel_mean", -1.0, target=0)
+    with pytest.raises(TypeError, match="^classifier_fn"):
+        T.lime_limit("model", image, SEGMENTS, "superpixel_mean", 0.25)
+    with pytest.raises(ValueError, match="^classifier_fn must return"):
+        T.lime_limit(lambda b: np.zeros((3, 1)), image, SEGMENTS, "superpixel_mean", 0.25)
     with pytest.raises(ValueError, match="^image must light"):
         dark = np.zeros((6, 6))
         T.shape_detector_limit(dark, SEGMENTS, dark > -1, 0.5)
@@ -228,13 +228,13 @@ def test_explain_image_converges_to_lime_limit(image):
     from lime_core.lime_image import explain_image
 
     nu = 0.25
-    limit = T.lime_limit(nonlinear_model, image, SEGMENTS, "mean", nu, label=1).coefficients
+    limit = T.lime_limit(nonlinear_model, image, SEGMENTS, "superpixel_mean", nu, target=1).coefficients
     sizes = np.array([250, 1000, 4000, 16000])
     errors = []
     for n in sizes:
         runs = [
             explain_image(image, nonlinear_model, segments=SEGMENTS, labels=[1], num_samples=int(n),
-                          kernel_width=nu, hide_color="mean", feature_selection="none", alpha=0.0,
+                          kernel_width=nu, baseline="superpixel_mean", feature_selection="none", alpha=0.0,
                           batch_size=4096, random_state=seed).fits[1].coef
             for seed in range(8)
         ]
@@ -249,8 +249,8 @@ def test_mean_replacement_agrees_with_the_engine():
     from lime_core.perturbation import replacement_image
 
     rgb = np.random.default_rng(6).uniform(size=(6, 6, 3))
-    ours = T.replacement_for(rgb, SEGMENTS - 10, 6, "mean")
-    np.testing.assert_allclose(ours, replacement_image(rgb, SEGMENTS - 10, "mean"), rtol=1e-12)
+    ours = T.replacement_for(rgb, SEGMENTS - 10, 6, "superpixel_mean")
+    np.testing.assert_allclose(ours, replacement_image(rgb, SEGMENTS - 10, "superpixel_mean"), rtol=1e-12)
     # each superpixel is constant and has the superpixel's mean colour
     block = SEGMENTS == 13
     np.testing.assert_allclose(ours[block], np.broadcast_to(rgb[block].mean(axis=0), (6, 3)))
@@ -263,7 +263,7 @@ def test_lime_limit_counts_its_model_calls(image):
         calls.append(len(batch))
         return nonlinear_model(batch)
 
-    limit = T.lime_limit(counted, image, SEGMENTS, "mean", 0.25, label=0, batch_size=10)
+    limit = T.lime_limit(counted, image, SEGMENTS, "superpixel_mean", 0.25, target=0, batch_size=10)
     assert limit.model_calls == len(calls) == 7  # 2^6 = 64 masks, 10 per call
     assert sum(calls) == 64
 

@@ -139,7 +139,7 @@ def test_greedy_removal_finds_the_logreg_words_first():
     gold = model.gold_features(doc)
     # the first removed word changes the prediction most, and the model only uses gold words
     assert ranked[0][0] in gold and ranked[0][1] > 0
-    with pytest.raises(TypeError, match="predict_proba"):
+    with pytest.raises(TypeError, match="classifier_fn"):
         books.greedy_removal_explainer(doc, 3)
 
 

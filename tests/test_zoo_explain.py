@@ -120,7 +120,7 @@ def _pointing_rate(model, data, rows, hide_color) -> tuple[float, float]:
         d = int(segments.max()) + 1
         exp = lime_image.explain_image(image, model.predict_proba, segments=segments,
                                        top_labels=3, num_samples=300, num_features=d,
-                                       hide_color=hide_color, random_state=0)
+                                       baseline=hide_color, random_state=0)
         assert set(exp.labels) == set(np.flatnonzero(data.labels[i]))
         for label in exp.labels:
             weights = np.zeros(d)
@@ -141,5 +141,5 @@ def test_lime_explains_each_of_three_objects_in_a_scene():
     assert hit_rate == 1.0 and mean_iou >= 0.7
     # flat-coloured shapes: hiding a superpixel with its own mean colour changes nothing,
     # so the explanation loses the objects (the replacement blind spot)
-    blind_rate, _ = _pointing_rate(model, data, rows, hide_color="mean")
+    blind_rate, _ = _pointing_rate(model, data, rows, hide_color="superpixel_mean")
     assert blind_rate < hit_rate

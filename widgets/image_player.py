@@ -72,13 +72,8 @@ def _default_image_and_model(with_module: bool = False):
     return image, model.predict_proba, list(model.class_names)
 
 
-def _replacement(image: np.ndarray, segments: np.ndarray, replacement: str) -> np.ndarray:
-    """The image a switched-off superpixel shows (:func:`lime_core.perturbation.replacement_image`)."""
-    from lime_core.perturbation import replacement_image
-
-    hide = {"mean": "mean", "blur": "blur", "black": 0.0, "grey": 0.5}[replacement]
-    sigma = max(image.shape[:2]) / 30.0
-    return np.asarray(replacement_image(image, segments, hide, blur_sigma=sigma), dtype=float)
+#: The replacement menu, in lime_core's vocabulary (``baseline=`` of image_samples).
+_BASELINES = {"mean": "superpixel_mean", "blur": "blur", "black": 0.0, "grey": 0.5}
 
 
 def _boundaries(segments: np.ndarray) -> np.ndarray:
@@ -276,8 +271,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
 
     def perturbed_image(self, i: int) -> np.ndarray:
         """Sample ``i``'s perturbed image: ``x' = z[segments] * image + (1 - z[segments]) * replacement``."""
-        keep = self.masks[i][self.segment_index]
-        return np.where(keep[..., None], self.image_array, self.replacement_array)
+        return self.samples.perturbed_input(i)
 
     # ------------------------------------------------------------------ running
     def _segments(self) -> np.ndarray:
@@ -290,25 +284,23 @@ class ImagePerturbationPlayer(AnimatedWidget):
         return self._segment_cache[key]
 
     def _run(self) -> None:
-        """Run LIME's expensive part once: segment, sample, perturb, predict."""
-        from lime_core.kernels import cosine_distance
-        from lime_core.perturbation import perturb_image_batches
-        from lime_core.sampling import sample_masks
+        """Run LIME's expensive part once: segment, sample, perturb, predict (image_samples)."""
+        from lime_core.lime_image import image_samples
 
         segments = self._segments()
-        labels, index = np.unique(segments, return_inverse=True)
         self.segments = segments
-        self.segment_index = index.reshape(segments.shape)
-        d = len(labels)
-        self.replacement_array = _replacement(self.image_array, self.segment_index,
-                                              self.replacement_control.value)
-        rng, self.recorded_random_state = check_random_state(self.random_state)
-        self.masks = sample_masks(d, self.num_samples, rng, "bernoulli")
-        outputs = [self.model.predict(batch) for batch in perturb_image_batches(
-            self.image_array, self.segment_index, self.masks, self.replacement_array,
-            batch_size=self.batch_size)]
-        self.predictions = np.vstack(outputs)
-        self.distances = cosine_distance(self.masks.astype(float))
+        self.samples = image_samples(
+            self.image_array, self.model.predict, segments=segments,
+            num_samples=self.num_samples, baseline=_BASELINES[self.replacement_control.value],
+            blur_sigma=max(self.image_array.shape[:2]) / 30.0, batch_size=self.batch_size,
+            random_state=self.random_state)
+        self.segment_index = self.samples.data["segments"]
+        self.replacement_array = np.asarray(self.samples.data["baseline"], dtype=float)
+        self.recorded_random_state = self.samples.random_state
+        self.masks = self.samples.Z.astype(bool)
+        self.predictions = self.samples.predictions
+        self.distances = self.samples.distances
+        self.explanation = None
         self._update_target_options()
         self._edges = _boundaries(self.segment_index)
         self._refit(new_run=True)
@@ -343,17 +335,22 @@ class ImagePerturbationPlayer(AnimatedWidget):
         """Everything that needs no model call: weights, the ridge path, the final fit."""
         from threadpoolctl import threadpool_limits
 
-        from lime_core.kernels import exponential_kernel
-        from lime_core.surrogate import fit_surrogate
+        from lime_core.explanation import explain_from_samples
 
-        self.weights = exponential_kernel(self.distances, self.kernel_width)
         y = self.predictions[:, self.target]
         Z = self.masks.astype(float)
         with threadpool_limits(limits=1):
+            settings = dict(kernel_width=self.kernel_width, num_features=self.num_features,
+                            feature_selection=self.feature_selection_control.value,
+                            alpha=self.alpha)
+            if self.explanation is None:
+                self.explanation = explain_from_samples(self.samples, target=self.target,
+                                                        **settings)
+            else:
+                self.explanation = self.explanation.refit(labels=[self.target], **settings)
+            self.weights = self.explanation.weights
+            self.fit = self.explanation.fits[self.target]
             self.path = ridge_path(Z, y, self.weights, self.alpha)
-            self.fit = fit_surrogate(Z, y, self.weights, num_features=self.num_features,
-                                     feature_selection=self.feature_selection_control.value,
-                                     alpha=self.alpha)
         self.y = y
         self.refits = getattr(self, "refits", 0) + 1
         self._prepare_axes(new_run)
@@ -468,13 +465,10 @@ class ImagePerturbationPlayer(AnimatedWidget):
 
     def current_stderr(self, n: int) -> np.ndarray:
         """Standard errors of the surrogate on the first ``n`` samples (NaN when ``n`` is too small)."""
-        from lime_core.surrogate import ridge_stderr
-
         if n < 2:
             return np.full(self.num_superpixels, np.nan)
-        Z = self.masks[:n].astype(float)
-        return ridge_stderr(Z, self.y[:n], self.weights[:n], self.alpha,
-                            self.path.coef[n - 1], float(self.path.intercept[n - 1]))
+        return self.explanation.coefficient_stderr(
+            self.path.coef[n - 1], float(self.path.intercept[n - 1]), n=n, target=self.target)
 
     def _draw_frame(self, i: int) -> None:
         N = self.num_samples

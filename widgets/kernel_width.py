@@ -197,28 +197,27 @@ class KernelWidthExplorer(AnimatedWidget):
         return path
 
     def _run(self) -> None:
-        from lime_core.kernels import cosine_distance
-        from lime_core.perturbation import perturb_image_batches
-        from lime_core.sampling import sample_masks
+        from lime_core.explanation import explain_from_samples
+        from lime_core.lime_image import image_samples
 
-        rng, self.recorded_random_state = check_random_state(self.random_state)
-        self.masks = sample_masks(self.d, self.num_samples, rng, "bernoulli")
-        self.predictions = np.vstack([
-            self.model.predict(batch) for batch in perturb_image_batches(
-                self.image_array, self.segment_index, self.masks, self.replacement_array,
-                batch_size=self.batch_size)])
-        self.distances = cosine_distance(self.masks.astype(float))
+        self.samples = image_samples(
+            self.image_array, self.model.predict, segments=self.segment_index,
+            num_samples=self.num_samples, baseline=self.replacement_array,
+            batch_size=self.batch_size, random_state=self.random_state)
+        self.recorded_random_state = self.samples.random_state
+        self.masks = self.samples.Z.astype(bool)
+        self.predictions = self.samples.predictions
+        self.distances = self.samples.distances
+        self.explanation = explain_from_samples(
+            self.samples, kernel_width=0.25, target=self.target, num_features=self.d,
+            feature_selection="none", alpha=self.alpha)
         self._refit()
 
     def _refit(self) -> None:
-        """Empirical and limit paths for the whole sweep; no model call."""
-        from lime_core.kernels import exponential_kernel
-        from lime_core.surrogate import weighted_ridge
-
-        y = self.predictions[:, self.target]
-        Z = self.masks.astype(float)
+        """Empirical and limit paths for the whole sweep (Explanation.refit); no model call."""
+        target = self.target
         self.empirical = np.stack([
-            weighted_ridge(Z, y, exponential_kernel(self.distances, float(nu)), self.alpha)[0]
+            self.explanation.refit(kernel_width=float(nu), labels=[target]).fits[target].coef
             for nu in self.widths])
         self.limit = self.limit_path()
         signs = np.sign(self.limit if self.has_limit else self.empirical)

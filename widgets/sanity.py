@@ -34,14 +34,15 @@ def edge_detector(model: Any, x: Any, target: Any) -> np.ndarray:
 
 def default_methods() -> dict[str, Any]:
     """Gradient, gradient x input, Integrated Gradients, SmoothGrad and the edge detector."""
+    from functools import partial
+
     from lime_core.gradients import gradient_times_input, integrated_gradients, saliency, smoothgrad
 
     return {
-        "gradient": lambda m, x, t: saliency(m, x, target=t),
-        "gradient × input": lambda m, x, t: gradient_times_input(m, x, target=t),
-        "integrated gradients": lambda m, x, t: integrated_gradients(m, x, target=t, steps=16),
-        "SmoothGrad": lambda m, x, t: smoothgrad(m, x, target=t, num_samples=10,
-                                                 random_state=0),
+        "gradient": saliency,
+        "gradient × input": gradient_times_input,
+        "integrated gradients": partial(integrated_gradients, steps=16),
+        "SmoothGrad": partial(smoothgrad, num_samples=10, random_state=0),
         "edge detector": edge_detector,
     }
 
@@ -98,6 +99,7 @@ class SanityCheckCascade(AnimatedWidget):
         super().__init__(**base_kwargs)
         import torch
 
+        from lime_core.attribution import attribution_map
         from lime_core.sanity import cascading_randomization
 
         if model is None:
@@ -123,13 +125,14 @@ class SanityCheckCascade(AnimatedWidget):
         self.calls = 0
 
         def counted(fn):
-            def wrapper(m, x, t):
+            def wrapper(m, x, *, target):
                 self.calls += 1
-                return fn(m, x, t)
+                return attribution_map(fn, m, x, target=target)
             return wrapper
 
         self.result = cascading_randomization(
-            model, self.x, self.target, {k: counted(v) for k, v in methods.items()},
+            model, self.x, target=self.target,
+            attribution_fn={k: counted(v) for k, v in methods.items()},
             layers=layers, random_state=random_state)
         self.method_names = list(self.result.method_names)
         self.frame_slider.description = "layers random"

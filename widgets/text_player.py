@@ -192,9 +192,7 @@ class TextPerturbationPlayer(AnimatedWidget):
 
     def counterfactual_text(self) -> str:
         """The sentence with the clicked words removed."""
-        from lime_core.perturbation import perturb_text
-
-        return perturb_text(self.domain, (~self.removed)[None, :])[0]
+        return self.samples.perturb(~self.removed)
 
     def toggle_word(self, i: int, removed: bool | None = None) -> np.ndarray:
         """Remove (or restore) word ``i`` and predict the counterfactual sentence.
@@ -239,15 +237,16 @@ class TextPerturbationPlayer(AnimatedWidget):
 
     # ------------------------------------------------------------------ LIME
     def _run(self) -> None:
-        from lime_core.kernels import cosine_distance
-        from lime_core.perturbation import perturb_text
-        from lime_core.sampling import sample_masks
+        from lime_core.lime_text import text_samples
 
-        rng, self.recorded_random_state = check_random_state(self.random_state)
-        self.masks = sample_masks(self.num_words, self.num_samples, rng, "uniform_count")
-        self.texts = perturb_text(self.domain, self.masks)
-        self.predictions = self._predict(self.texts)
-        self.distances = cosine_distance(self.masks.astype(float)) * 100.0
+        self.samples = text_samples(self.domain.text, self._predict, num_samples=self.num_samples,
+                                    random_state=self.random_state)
+        self.recorded_random_state = self.samples.random_state
+        self.masks = self.samples.Z.astype(bool)
+        self.texts = self.samples.data["texts"]
+        self.predictions = self.samples.predictions
+        self.distances = self.samples.distances
+        self.explanation = None
         self._refit()
 
     def _on_target(self, change: dict) -> None:
@@ -257,15 +256,19 @@ class TextPerturbationPlayer(AnimatedWidget):
         self._update_counterfactual(proba)
 
     def _refit(self) -> None:
-        from lime_core.kernels import exponential_kernel
-        from lime_core.surrogate import fit_surrogate
+        from lime_core.explanation import explain_from_samples
 
-        self.weights = exponential_kernel(self.distances, self.kernel_width)
+        settings = dict(kernel_width=self.kernel_width, num_features=self.num_words,
+                        feature_selection="none", alpha=self.alpha)
+        if self.explanation is None:
+            self.explanation = explain_from_samples(self.samples, target=self.target, **settings)
+        else:
+            self.explanation = self.explanation.refit(labels=[self.target], **settings)
+        self.weights = self.explanation.weights
+        self.fit = self.explanation.fits[self.target]
         self.y = self.predictions[:, self.target]
         Z = self.masks.astype(float)
         self.path = ridge_path(Z, self.y, self.weights, self.alpha)
-        self.fit = fit_surrogate(Z, self.y, self.weights, num_features=self.num_words,
-                                 feature_selection="none", alpha=self.alpha)
         values = self.path.coef[min(5, self.num_samples - 1):]
         self._scale = float(np.max(np.abs(values), initial=1e-6))
         self.ax_bars.set_xlim(-1.15 * self._scale, 1.15 * self._scale)
@@ -326,8 +329,6 @@ class TextPerturbationPlayer(AnimatedWidget):
                       self.bars_title)
 
     def _draw_frame(self, i: int) -> None:
-        from lime_core.surrogate import ridge_stderr
-
         N = self.num_samples
         i = int(np.clip(i, 0, N))
         self.frame = i
@@ -354,9 +355,8 @@ class TextPerturbationPlayer(AnimatedWidget):
                                f"f = {self.y[i - 1]:.3f}, π = {self.weights[i - 1]:.3f}")
         se = np.zeros(self.num_words)
         if i >= 2:
-            se = np.nan_to_num(ridge_stderr(self.masks[:i].astype(float), self.y[:i],
-                                            self.weights[:i], self.alpha, coef,
-                                            float(self.path.intercept[i - 1])), nan=0.0)
+            se = np.nan_to_num(self.explanation.coefficient_stderr(
+                coef, float(self.path.intercept[i - 1]), n=i, target=self.target), nan=0.0)
         for bar, value in zip(self.bars, coef, strict=True):
             bar.set_width(value)
             bar.set_color(_weight_colour(value, self._scale) if final else "0.6")

@@ -125,19 +125,14 @@ from lime_core.zoo.books import (
     train_books_tree,
     word_presence_model,
 )
-from lime_core.zoo.images import (
+from lime_core.zoo.image_models import (
     AnalyticalModel,
-    ImageDataset,
     ImageModel,
     imagenet_status,
     linear_image_model,
-    load_digits,
     load_digits_cnn,
-    load_husky_wolf,
     load_husky_wolf_cnn,
     load_imagenet_classifier,
-    load_photo,
-    load_scenes,
     load_scenes_cnn,
     shape_detector_model,
     small_cnn,
@@ -145,6 +140,13 @@ from lime_core.zoo.images import (
     train_digits_cnn,
     train_husky_wolf_cnn,
     train_scenes_cnn,
+)
+from lime_core.zoo.images import (
+    ImageDataset,
+    load_digits,
+    load_husky_wolf,
+    load_photo,
+    load_scenes,
 )
 from lime_core.zoo.newsgroups import NewsgroupsDataset, load_newsgroups, train_newsgroups_forest
 from lime_core.zoo.pretrained import load_pretrained_resnet18, pretrained_status

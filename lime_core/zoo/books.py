@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import (
     RandomState,
     check_callable,
@@ -65,7 +66,8 @@ class BooksDataset(TextDataset):
     rule_weights: np.ndarray | None = None
 
 
-def load_books(n_train: int = 1000, n_test: int = 200, random_state: RandomState = 0, *,
+@renamed_arguments(old_positional=('n_train', 'n_test', 'random_state'))
+def load_books(n_train: int = 1000, n_test: int = 200, *, random_state: RandomState = 0,
                vocab_size: int = 300, doc_length: int = 40) -> BooksDataset:
     """Bag-of-words "book reviews" with a hidden linear labelling rule.
 
@@ -83,6 +85,10 @@ def load_books(n_train: int = 1000, n_test: int = 200, random_state: RandomState
         Number of distinct words (>= 50).
     doc_length : int
         Words per review (with repeats).
+
+    Returns
+    -------
+    BooksDataset
     """
     n_train = check_int(n_train, "n_train", minimum=2)
     n_test = check_int(n_test, "n_test", minimum=2)
@@ -168,6 +174,17 @@ def train_books_logreg(dataset: BooksDataset | None = None, n_words: int = 10) -
     The words are the ``n_words`` largest ``|w_j|`` of an L1-penalised logistic
     regression on all words; the model is then refit (L2, C=10) on those columns
     only, ``p(y=1|x) = sigmoid(sum_{j in S} w_j x_j + b)`` with ``|S| = n_words``.
+
+    Parameters
+    ----------
+    dataset : BooksDataset, optional
+        Default :func:`load_books`.
+    n_words : int
+        Words the model may use.
+
+    Returns
+    -------
+    SparseTextModel
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -183,12 +200,23 @@ def train_books_logreg(dataset: BooksDataset | None = None, n_words: int = 10) -
                            f"logistic regression on exactly {n_words} words")
 
 
+@renamed_arguments(old_positional=('dataset', 'max_depth', 'random_state'))
 def train_books_tree(dataset: BooksDataset | None = None, max_depth: int = 4,
-                     random_state: int = 0) -> SparseTextModel:
+                     *, random_state: int = 0) -> SparseTextModel:
     """A shallow decision tree on the binary bag of words.
 
     ``true_features`` are the words used in its split nodes (at most
     ``2^max_depth - 1``).
+
+    Parameters
+    ----------
+    dataset : BooksDataset, optional
+    max_depth : int
+    random_state : int
+
+    Returns
+    -------
+    SparseTextModel
     """
     from sklearn.tree import DecisionTreeClassifier
 
@@ -203,22 +231,23 @@ def train_books_tree(dataset: BooksDataset | None = None, max_depth: int = 4,
                            dataset.class_names, f"decision tree of depth {max_depth}")
 
 
-def greedy_removal_explainer(text: str, predict_proba: Callable, num_features: int = 10,
-                             label: int | None = None) -> list[tuple[str, float]]:
+@renamed_arguments({"predict_proba": "classifier_fn", "label": "target"})
+def greedy_removal_explainer(text: str, classifier_fn: Callable, num_features: int = 10,
+                             target: int | None = None) -> list[tuple[str, float]]:
     """The LIME paper's greedy baseline: remove the most important word, repeat.
 
     Starting from the full document, at each step try removing every remaining
     distinct word (all its occurrences) and keep the removal that lowers
-    ``p(label | text)`` most; its drop is the word's weight. ``num_features`` steps,
+    ``p(target | text)`` most; its drop is the word's weight. ``num_features`` steps,
     one batched model call per step.
 
     Parameters
     ----------
     text : str
-    predict_proba : callable
+    classifier_fn : callable
         ``list of str -> (n, k)``.
     num_features : int
-    label : int, optional
+    target : int, optional
         Class to explain; default the predicted class of ``text``.
 
     Returns
@@ -228,13 +257,13 @@ def greedy_removal_explainer(text: str, predict_proba: Callable, num_features: i
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    check_callable(predict_proba, "predict_proba")
+    check_callable(classifier_fn, "classifier_fn")
     num_features = check_int(num_features, "num_features", minimum=1)
     tokens = text.split()
-    base = check_model_output(predict_proba([text]), 1, "predict_proba")[0]
-    label = int(np.argmax(base)) if label is None else check_int(label, "label", minimum=0)
+    base = check_model_output(classifier_fn([text]), 1, "classifier_fn")[0]
+    target = int(np.argmax(base)) if target is None else check_int(target, "target", minimum=0)
     removed: set[str] = set()
-    current = float(base[label])
+    current = float(base[target])
     result: list[tuple[str, float]] = []
     for _ in range(num_features):
         candidates = sorted({w for w in tokens if w.lower() not in removed}, key=str.lower)
@@ -242,7 +271,7 @@ def greedy_removal_explainer(text: str, predict_proba: Callable, num_features: i
         if not candidates:
             break
         batch = [" ".join(t for t in tokens if t.lower() not in removed | {c}) for c in candidates]
-        probs = check_model_output(predict_proba(batch), len(batch), "predict_proba")[:, label]
+        probs = check_model_output(classifier_fn(batch), len(batch), "classifier_fn")[:, target]
         best = int(np.argmin(probs))
         result.append((candidates[best], current - float(probs[best])))
         removed.add(candidates[best])
@@ -250,15 +279,24 @@ def greedy_removal_explainer(text: str, predict_proba: Callable, num_features: i
     return result
 
 
-def word_presence_model(text: str, predict_proba: Callable,
-                        label: int = 1) -> tuple[list[str], Callable[[np.ndarray], np.ndarray]]:
+@renamed_arguments({"predict_proba": "classifier_fn", "label": "target"})
+def word_presence_model(text: str, classifier_fn: Callable,
+                        target: int = 1) -> tuple[list[str], Callable[[np.ndarray], np.ndarray]]:
     """Turn a text model into a function of binary word-presence vectors.
 
-    ``g(z) = p(label | text with every occurrence of word j removed where z_j = 0)``
+    ``g(z) = p(target | text with every occurrence of word j removed where z_j = 0)``
     over the distinct words of ``text`` (split on whitespace, in order of first
     appearance). ``g(1, ..., 1)`` is the model on the full text and ``g(0, ..., 0)`` on
     the empty text, so Shapley-value methods can explain a text with the all-zeros
     row as background: ``kernel_shap(g, ones(d), zeros((1, d)))``.
+
+    Parameters
+    ----------
+    text : str
+    classifier_fn : callable
+        ``list of str -> (n, k)`` probabilities (was ``predict_proba``).
+    target : int
+        Class whose probability ``g`` returns (was ``label``).
 
     Returns
     -------
@@ -268,8 +306,8 @@ def word_presence_model(text: str, predict_proba: Callable,
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    check_callable(predict_proba, "predict_proba")
-    label = check_int(label, "label", minimum=0)
+    check_callable(classifier_fn, "classifier_fn")
+    target = check_int(target, "target", minimum=0)
     tokens = text.split()
     words = list(dict.fromkeys(tokens))
     index = {w: j for j, w in enumerate(words)}
@@ -278,7 +316,7 @@ def word_presence_model(text: str, predict_proba: Callable,
     def g(Z: np.ndarray) -> np.ndarray:
         keep = np.asarray(Z)[:, column] > 0
         texts = [" ".join(t for t, k in zip(tokens, row, strict=True) if k) for row in keep]
-        out = check_model_output(predict_proba(texts), len(texts), "predict_proba")
-        return out[:, label]
+        out = check_model_output(classifier_fn(texts), len(texts), "classifier_fn")
+        return out[:, target]
 
     return words, g

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import RandomState, check_int, check_random_state
 from lime_core.zoo.text import TextDataset, TextModel
 
@@ -101,8 +102,9 @@ def _split(rng: np.random.Generator, n: int, leaky: bool) -> tuple[list[str], np
     return texts, labels.astype(np.int64)
 
 
+@renamed_arguments(old_positional=('n_train', 'n_test', 'random_state'))
 def load_newsgroups(n_train: int = 600, n_test: int = 300,
-                    random_state: RandomState = 0) -> NewsgroupsDataset:
+                    *, random_state: RandomState = 0) -> NewsgroupsDataset:
     """"christianity" vs "atheism" posts with a planted header leak.
 
     Three splits of exactly balanced classes (0 = atheism, 1 = christianity):
@@ -112,6 +114,15 @@ def load_newsgroups(n_train: int = 600, n_test: int = 300,
     :data:`NEWSGROUPS_RULE`.
 
     See the course notebook ``course/04_lime_text.ipynb``.
+
+    Parameters
+    ----------
+    n_train, n_test : int
+    random_state : int or numpy.random.Generator
+
+    Returns
+    -------
+    NewsgroupsDataset
     """
     n_train = check_int(n_train, "n_train", minimum=2)
     n_test = check_int(n_test, "n_test", minimum=2)
@@ -134,6 +145,17 @@ def train_newsgroups_forest(dataset: NewsgroupsDataset | None = None, *,
     Words are ``\\w\\w+`` runs as in scikit-learn's ``CountVectorizer`` (so the header
     line ``NNTP-Posting-Host`` yields the word "posting"). Stated accuracy: >= 0.9 on
     the leaky test split and at least 10 points lower on the clean split.
+
+    Parameters
+    ----------
+    dataset : NewsgroupsDataset, optional
+    n_estimators : int
+    random_state : int
+    n_jobs : int
+
+    Returns
+    -------
+    TextModel
     """
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.feature_extraction.text import CountVectorizer

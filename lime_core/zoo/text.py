@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import RandomState, check_int, check_random_state
 
 SENTIMENT_CLASSES = ("negative", "positive")
@@ -142,6 +143,10 @@ def sentiment_rule(text: str) -> int:
     -------
     int
         1 for positive, 0 for negative.
+
+    Parameters
+    ----------
+    text : str
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
@@ -186,11 +191,11 @@ def _last_clause_negated(text: str) -> bool:
     return "not" in words[start:]
 
 
+@renamed_arguments(old_positional=('n_train', 'n_test', 'random_state'))
 def load_sentiment(
     n_train: int = 2000,
     n_test: int = 600,
-    random_state: RandomState = 0,
-    *,
+    *, random_state: RandomState = 0,
     p_not: float = 0.35,
     p_contrast: float = 0.4,
     p_intensifier: float = 0.3,
@@ -249,6 +254,10 @@ def train_sentiment_bow(dataset: TextDataset | None = None) -> TextModel:
     ----------
     dataset : TextDataset, optional
         Defaults to ``load_sentiment()``.
+
+    Returns
+    -------
+    TextModel
     """
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -322,6 +331,16 @@ def train_sentiment_rnn(dataset: TextDataset | None = None, *, epochs: int = 12,
 
     Cross-entropy, Adam (lr 0.01), mini-batches of 32 shuffled with ``random_state``;
     torch's global RNG is forked, so the student's RNG is untouched.
+
+    Parameters
+    ----------
+    dataset : TextDataset, optional
+    epochs : int
+    random_state : int
+
+    Returns
+    -------
+    TextModel
     """
     import torch
 
@@ -352,6 +371,15 @@ def load_sentiment_rnn(retrain: bool = False) -> TextModel:
 
     Stated accuracy on ``load_sentiment()``'s test split: >= 0.95 overall and on
     negated reviews (the bag-of-words model stays below 0.5 on those).
+
+    Parameters
+    ----------
+    retrain : bool
+        Train again instead of loading the cached weights.
+
+    Returns
+    -------
+    TextModel
     """
     from lime_core.zoo._cache import has_weights, load_weights
 

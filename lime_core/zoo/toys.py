@@ -9,17 +9,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import RandomState, check_int, check_positive, check_random_state
 from lime_core.zoo.tabular import TabularDataset
 
 
-def load_two_moons(n: int = 400, noise: float = 0.2, random_state: RandomState = 0, *,
+@renamed_arguments(old_positional=('n', 'noise', 'random_state'))
+def load_two_moons(n: int = 400, noise: float = 0.2, *, random_state: RandomState = 0,
                    test_fraction: float = 0.25) -> TabularDataset:
     """Two interleaved half circles in 2-D (scikit-learn's ``make_moons``).
 
     Class 0 is the upper moon ``(cos t, sin t)``, class 1 the lower
     ``(1 - cos t, 1/2 - sin t)``, ``t ~ U(0, pi)``, plus ``N(0, noise^2)`` jitter.
     The last ``test_fraction`` of the rows form the test split.
+
+    Parameters
+    ----------
+    n : int
+    noise : float
+    random_state : int or numpy.random.Generator
+    test_fraction : float
+
+    Returns
+    -------
+    TabularDataset
     """
     from sklearn.datasets import make_moons
 
@@ -35,12 +48,22 @@ def load_two_moons(n: int = 400, noise: float = 0.2, random_state: RandomState =
                           recorded, (), ("x1", "x2"))
 
 
-def train_two_moons_model(dataset: TabularDataset | None = None, random_state: int = 0):
+@renamed_arguments(old_positional=('dataset', 'random_state'))
+def train_two_moons_model(dataset: TabularDataset | None = None, *, random_state: int = 0):
     """A nonlinear classifier for the 2-D picture: a small neural network.
 
     ``MLPClassifier(hidden_layer_sizes=(32, 32))`` with tanh units (seeded), so
     ``predict_proba`` is smooth and its 0.5 level set is the curved boundary that
     LIME approximates locally. Stated test accuracy on ``load_two_moons()``: >= 0.9.
+
+    Parameters
+    ----------
+    dataset : TabularDataset, optional
+    random_state : int
+
+    Returns
+    -------
+    sklearn.neural_network.MLPClassifier
     """
     from sklearn.neural_network import MLPClassifier
 
@@ -56,6 +79,14 @@ def a_or_b(x: np.ndarray) -> np.ndarray:
     Equal to ``min(1, a + b)``: at ``(1, 1)`` it is saturated, so its gradient is zero
     although both inputs matter; Integrated Gradients from the baseline ``(0, 0)``
     gives each input ``1/2``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape ``(n, 2)``
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n,)``
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 2 or x.shape[1] != 2:
@@ -75,6 +106,10 @@ def a_or_b_model():
     A plain ``nn.Sequential``, so every gradient method, and DeepLIFT (which walks the
     layers of a Sequential one by one), accepts it as it is. See the course notebooks
     ``course/09_integrated_gradients.ipynb`` and ``course/10_shapley_shap.ipynb``.
+
+    Returns
+    -------
+    torch.nn.Sequential
     """
     import torch
     from torch import nn

@@ -1,0 +1,215 @@
+"""What every gradient method shares: tensors in, targets, batched gradients, numpy out.
+
+``_prepare`` turns ``(model, inputs, target, batch_size)`` into a float tensor batch and
+a long tensor of target classes; ``_gradients`` computes ``dS_c/dx`` in batches;
+``_output`` gives numpy back to numpy callers. torch is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lime_core._validation import (
+    _describe,
+    check_callable,
+    check_int,
+)
+
+DEFAULT_BATCH_SIZE = 64
+# --------------------------------------------------------------------------
+# shared helpers
+# --------------------------------------------------------------------------
+
+
+def _model_dtype(model: Any):
+    """The floating dtype of the model's parameters (float32 for plain callables)."""
+    import torch
+
+    if isinstance(model, torch.nn.Module):
+        for param in model.parameters():
+            if param.is_floating_point():
+                return param.dtype
+    return torch.float32
+
+
+def _as_tensor(inputs: Any, model: Any, name: str = "inputs"):
+    """Return ``(tensor, was_numpy)``: ``inputs`` as a detached floating tensor."""
+    import torch
+
+    if isinstance(inputs, torch.Tensor):
+        if not inputs.is_floating_point() or isinstance(model, torch.nn.Module):
+            inputs = inputs.to(_model_dtype(model))  # a float64 tensor for a float32 net
+        tensor, was_numpy = inputs.detach(), False
+    else:
+        try:
+            array = np.asarray(inputs, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"{name} must be a numpy array or a torch tensor of numbers, got {_describe(inputs)}"
+            ) from err
+        tensor, was_numpy = torch.as_tensor(array, dtype=_model_dtype(model)), True
+    if tensor.ndim < 1 or tensor.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be a batch with at least one row (shape (n, ...)), "
+            f"got shape {tuple(tensor.shape)}"
+        )
+    if not bool(torch.isfinite(tensor).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return tensor, was_numpy
+
+
+def _as_baseline(baseline: Any, x, name: str = "baseline"):
+    """Broadcast ``baseline`` to the shape of ``x``.
+
+    ``None`` means zeros; a number fills every entry; an array of the shape of
+    one row is used for every row; an array of the shape of ``x`` pairs row by row.
+    """
+    import torch
+
+    if baseline is None:
+        return torch.zeros_like(x)
+    if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
+        if not math.isfinite(baseline):
+            raise ValueError(f"{name} must be a finite number, got {baseline}")
+        return torch.full_like(x, float(baseline))
+    if isinstance(baseline, torch.Tensor):
+        base = baseline.detach().to(dtype=x.dtype)
+    else:
+        try:
+            base = torch.as_tensor(np.asarray(baseline, dtype=float), dtype=x.dtype)
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"{name} must be None, a number, a numpy array or a torch tensor, "
+                f"got {_describe(baseline)}"
+            ) from err
+    if not bool(torch.isfinite(base).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if tuple(base.shape) == tuple(x.shape):
+        return base
+    if tuple(base.shape) == tuple(x.shape[1:]):
+        return base.unsqueeze(0).expand_as(x)
+    raise ValueError(
+        f"{name} must have the shape of the inputs {tuple(x.shape)} or of one row "
+        f"{tuple(x.shape[1:])}, got shape {tuple(base.shape)}"
+    )
+
+
+def _as_targets(target: Any, n_rows: int):
+    """Turn ``target`` into a long tensor of shape ``(n_rows,)`` (or None)."""
+    import torch
+
+    if target is None:
+        return None
+    if isinstance(target, bool):
+        raise TypeError(f"target must be an int or a sequence of ints, got {_describe(target)}")
+    if isinstance(target, (int, np.integer)):
+        if target < 0:
+            raise ValueError(f"target must be a class index >= 0, got {int(target)}")
+        return torch.full((n_rows,), int(target), dtype=torch.long)
+    if isinstance(target, torch.Tensor):
+        target = target.detach().cpu().numpy()
+    values = np.asarray(target)
+    if values.ndim != 1 or values.dtype.kind not in "iu":
+        raise TypeError(
+            f"target must be an int or a 1-D sequence of ints, got {_describe(target)}"
+        )
+    if values.shape[0] != n_rows:
+        raise ValueError(
+            f"target must have one class index per row ({n_rows}), got {values.shape[0]}"
+        )
+    if np.any(values < 0):
+        raise ValueError(f"target must hold class indices >= 0, got {values.min()}")
+    return torch.as_tensor(values, dtype=torch.long)
+
+
+def _selected_scores(model: Callable, x, targets):
+    """Return ``S_c(x)`` for every row: the model's score of each row's target class."""
+    try:
+        out = model(x)
+    except RuntimeError as err:  # torch's shape and dtype errors
+        raise ValueError(
+            f"model failed on inputs of shape {tuple(x.shape)} and dtype {x.dtype}; check that "
+            f"inputs match what the model expects. torch said: {err}"
+        ) from err
+    return _pick_scores(out, x.shape[0], targets)
+
+
+def _pick_scores(out, n_rows: int, targets):
+    """Check a model output of ``n_rows`` rows and keep each row's target score."""
+    if not hasattr(out, "ndim") or not hasattr(out, "gather"):
+        raise TypeError(f"model must return a torch tensor, got {_describe(out)}")
+    if out.ndim == 1:
+        out = out.unsqueeze(1)
+    if out.ndim != 2 or out.shape[0] != n_rows:
+        raise ValueError(
+            f"model must return scores of shape ({n_rows}, n_classes) or "
+            f"({n_rows},) for a batch of {n_rows} rows, got shape {tuple(out.shape)}"
+        )
+    n_classes = out.shape[1]
+    if targets is None:
+        if n_classes != 1:
+            raise ValueError(
+                f"target must be given: the model returns {n_classes} scores per row"
+            )
+        return out[:, 0]
+    top = int(targets.max())
+    if top >= n_classes:
+        raise ValueError(
+            f"target must be a class index < {n_classes} (the model's number of outputs), "
+            f"got {top}"
+        )
+    return out.gather(1, targets.to(out.device).unsqueeze(1)).squeeze(1)
+
+
+def _batch_gradient(model: Callable, xb, tb):
+    """``dS_c/dx`` for one batch ``xb`` (one forward and one backward pass)."""
+    import torch
+
+    xb = xb.detach().requires_grad_(True)  # a leaf that shares xb's memory
+    with torch.enable_grad():
+        scores = _selected_scores(model, xb, tb)
+        (grad,) = torch.autograd.grad(scores.sum(), xb)
+    return grad
+
+
+def _gradients(model: Callable, x, targets, batch_size: int):
+    """``dS_c/dx`` for every row of ``x``, computed ``batch_size`` rows at a time."""
+    import torch
+
+    if x.shape[0] <= batch_size:
+        return _batch_gradient(model, x, targets)
+    grads = torch.empty_like(x)
+    for start in range(0, x.shape[0], batch_size):
+        stop = start + batch_size
+        tb = None if targets is None else targets[start:stop]
+        grads[start:stop] = _batch_gradient(model, x[start:stop], tb)
+    return grads
+
+
+def _scores(model: Callable, x, targets, batch_size: int):
+    """``S_c(x)`` for every row of ``x`` without gradients, in batches."""
+    import torch
+
+    parts = []
+    with torch.no_grad():
+        for start in range(0, x.shape[0], batch_size):
+            tb = None if targets is None else targets[start:start + batch_size]
+            parts.append(_selected_scores(model, x[start:start + batch_size], tb))
+    return torch.cat(parts)
+
+
+def _output(values, was_numpy: bool):
+    """Give back numpy if the caller passed numpy, otherwise the tensor."""
+    return values.detach().cpu().numpy() if was_numpy else values.detach()
+
+
+def _prepare(model: Any, inputs: Any, target: Any, batch_size: Any):
+    check_callable(model, "model")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    x, was_numpy = _as_tensor(inputs, model)
+    targets = _as_targets(target, x.shape[0])
+    return x, was_numpy, targets, batch_size
