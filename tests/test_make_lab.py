@@ -327,4 +327,8 @@ def test_make_lab_in_a_fresh_clone(tmp_path):
         if held is not None:
             held.close()
         pids |= set(_descendants(proc.pid))
-        _stop_and_check(proc, pids, str(tmp_path))
+        try:
+            _stop_and_check(proc, pids, str(tmp_path))
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "make_lab_output.txt").write_text(output.text(last=400) + "\n")
