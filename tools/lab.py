@@ -137,7 +137,7 @@ def _command(ip: str, port: int, extra: list[str] = ()) -> list[str]:
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser",
         # warnings and errors only: the start-up chatter would bury the URL
-        "--ServerApp.log_level=WARN",
+        "--ServerApp.log_level=WARN", "--LabApp.log_level=WARN",
         f"--ServerApp.ip={ip}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={ROOT}",
         "--LabApp.news_url=None",
