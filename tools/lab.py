@@ -8,7 +8,8 @@ cloud notebooks and CI machines) and with or without a screen:
 - the token is made here, so the one URL to open is known before the server starts;
   once the server answers, a browser is opened where one can be (a desktop session
   on Linux, or macOS/Windows), and the last line printed is that URL;
-- JupyterLab's news feed and update check stay off (the course runs offline);
+- the server fetches no news and checks for no updates (the course runs offline; the
+  page may still ask once whether to show news: either answer fetches nothing);
 - ``--allow-root`` is passed when running as root;
 - stop it with Ctrl-C (JupyterLab asks to confirm; press Ctrl-C twice to skip that).
   SIGTERM stops the server, which shuts its kernels down before it exits.
@@ -159,7 +160,8 @@ def _environment(token: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="Any other option goes to JupyterLab as it is.")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"preferred port (default {DEFAULT_PORT}; the next free one if taken)")
     parser.add_argument("--ip", default="127.0.0.1",
