@@ -12,6 +12,7 @@ STAMP  := $(VENV)/.limelab-installed
 #   make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH  := torch==2.13.0
 TORCH_INDEX ?=
+LAB_ARGS ?=
 
 # Two workers on a two-core laptop: keep each to one BLAS/torch thread.
 export MPLBACKEND := Agg
@@ -41,13 +42,15 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+# tools/lab.py: as root too, with or without a screen; the next free port when 8888 is
+# taken; the last line it prints is the URL to open. Options: make lab LAB_ARGS="--port 9000"
 lab: install
-	env -u MPLBACKEND PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir="$(CURDIR)" course/00_index.ipynb
+	@$(BIN)/python tools/lab.py $(LAB_ARGS)
 
 test: install test-lib test-notebooks
 
 test-lib: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 test-notebooks: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -p no:randomly -n 2 --dist loadscope \
