@@ -337,6 +337,17 @@ def draw_categories(rng: np.random.Generator, values: np.ndarray, freqs: np.ndar
     return values[np.minimum(index, len(values) - 1)]
 
 
+def _column_indices(indices, name: str) -> list:
+    """Column indices given as a list, tuple, range or 1-d integer array (lime passes
+    ``np.where(mask)[0]``); ``None`` means none. Never test an array's truth value: for
+    ``np.array([0])`` it is False and column 0 would be silently dropped."""
+    if indices is None:
+        return []
+    if isinstance(indices, (str, bytes)) or np.ndim(indices) != 1:
+        raise TypeError(f"{name} must be a sequence of column indices, got {indices!r}")
+    return [j.item() if isinstance(j, np.generic) else j for j in indices]
+
+
 @dataclass
 class TabularSampler:
     """What tabular LIME learns from the training data.
@@ -384,7 +395,7 @@ class TabularSampler:
         if len(feature_names) != p:
             raise ValueError(f"feature_names must have {p} entries, got {len(feature_names)}")
         categorical = np.zeros(p, dtype=bool)
-        for j in categorical_features or ():
+        for j in _column_indices(categorical_features, "categorical_features"):
             categorical[check_int(j, "categorical_features", minimum=0, maximum=p - 1)] = True
         std = X.std(axis=0)
         std[std == 0] = 1.0

@@ -122,3 +122,28 @@ def test_truncated_normal_matches_scipy_moments(lo, hi):
     mean, var = truncnorm.stats(a, b, loc=mu, scale=sd, moments="mv")
     assert x.mean() == pytest.approx(float(mean), abs=4 * np.sqrt(var / n))
     assert x.var() == pytest.approx(float(var), rel=0.05)
+
+
+@pytest.mark.parametrize("given", [np.array([0]), np.where([True, False, True])[0], [0, 2], (2,)])
+def test_categorical_features_as_numpy_array_like_lime(given):
+    """lime's own tests pass ``np.where(mask)[0]``: a one-element array holding 0 is falsy,
+    and once made that column silently continuous here. Compare with lime's discretiser."""
+    from lime.lime_tabular import LimeTabularExplainer
+
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.integers(0, 3, 300), rng.normal(size=300), rng.integers(0, 2, 300)].astype(float)
+    ours = TabularSampler.fit(X, categorical_features=given)
+    theirs = LimeTabularExplainer(X, categorical_features=given, discretize_continuous=False,
+                                  random_state=0)
+    assert [int(j) for j in np.flatnonzero(ours.categorical)] == sorted(
+        int(j) for j in theirs.categorical_features)
+    names = ours.names(X[0])
+    for j in np.asarray(given):
+        assert names[j] == f"{j}={X[0, j]}"
+
+
+@pytest.mark.parametrize("bad", [3, "ab", np.array([[0]])])
+def test_categorical_features_not_a_sequence_is_named(bad):
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    with pytest.raises(TypeError, match="categorical_features"):
+        TabularSampler.fit(X, categorical_features=bad)
