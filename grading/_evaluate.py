@@ -75,7 +75,8 @@ class Grader:
         self.ns: dict = {"__name__": "__main__", "__builtins__": builtins}
         self.codec = _wire.Codec("t")
         self.codec.make_stub = self._stub
-        self.codec.encode_other = self._encode_module
+        self.codec.encode_other = lambda obj: _wire.module_to_wire(obj, self.codec, hooks=True)
+        self.codec.decode_other = lambda data: _wire.module_from_wire(data, self.codec)
         self.history: list[dict] = []   # kernel cells run so far (replayed after a restart)
         self.restarts = 0
         self.dead = False
@@ -144,7 +145,7 @@ class Grader:
                             "kwargs": grader.codec.encode(dict(kwargs))})
 
             def __getattr__(self, name):
-                if name.startswith("__"):
+                if name.startswith("__") and name not in ("__name__", "__qualname__", "__doc__"):
                     raise AttributeError(name)
                 return ask({"op": "getattr", "obj": me, "name": name})
 
@@ -164,35 +165,6 @@ class Grader:
                 return str(ask({"op": "text", "obj": me, "how": "str"}))
 
         return StudentObject()
-
-    def _encode_module(self, obj):
-        """A torch module built by a test is rebuilt in the kernel from its layers and weights."""
-        module = type(obj).__module__ or ""
-        if not module.startswith("torch.nn"):
-            return None
-        import torch
-
-        if not isinstance(obj, torch.nn.Module):
-            return None
-
-        def spec(m):
-            kind = type(m).__name__
-            if kind == "Sequential":
-                return {"type": kind, "children": [spec(c) for c in m]}
-            args, kwargs = [], {}
-            if kind == "Linear":
-                args, kwargs = [m.in_features, m.out_features], {"bias": m.bias is not None}
-            elif kind == "Conv2d":
-                args = [m.in_channels, m.out_channels, list(m.kernel_size)]
-                kwargs = {"stride": list(m.stride), "padding": list(m.padding) if not isinstance(m.padding, str) else m.padding,
-                          "dilation": list(m.dilation), "groups": m.groups, "bias": m.bias is not None}
-            elif kind in ("Softmax", "LogSoftmax"):
-                kwargs = {"dim": m.dim}
-            state = {k: self.codec.encode(v.detach().cpu().numpy()) for k, v in m.state_dict().items()}
-            return {"type": kind, "args": args, "kwargs": kwargs, "state": state}
-
-        hooks = [self.codec.ref(h)["__ref__"] for h in obj._forward_hooks.values()]
-        return {"__module__": spec(obj), "hooks": hooks, "training": bool(obj.training)}
 
     def _handle(self, msg: dict) -> dict:
         """Requests from the kernel: only calls of the callables a test handed to it."""

@@ -17,9 +17,6 @@ import sys
 
 import _wire
 
-SUPPORTED_LAYERS = ("Linear", "Conv2d", "ReLU", "Tanh", "Sigmoid", "Flatten", "MaxPool2d",
-                    "AvgPool2d", "Softmax", "LogSoftmax", "Identity", "Dropout")
-
 
 class CellTimeout(KeyboardInterrupt):
     """Raised in student code that runs past its time limit."""
@@ -37,7 +34,8 @@ class Kernel:
         self.ns = self.shell.user_ns
         self.codec = _wire.Codec("k")
         self.codec.make_stub = self._stub
-        self.codec.decode_other = self._decode_module
+        self.codec.decode_other = lambda data: _wire.module_from_wire(data, self.codec, self._stub)
+        self.codec.encode_other = lambda obj: _wire.module_to_wire(obj, self.codec, hooks=False)
         self.peer = _wire.Peer(rfd, wfd, self.codec, self.handle)
         signal.signal(signal.SIGALRM, _alarm)
 
@@ -66,28 +64,6 @@ class Kernel:
                                             "name": name}))
 
         return TrustedObject()
-
-    def _decode_module(self, data):
-        if "__module__" not in data:
-            raise _wire.WireError("unknown value tag")
-        import torch
-
-        def build(spec):
-            kind = spec["type"]
-            if kind == "Sequential":
-                return torch.nn.Sequential(*[build(s) for s in spec["children"]])
-            if kind not in SUPPORTED_LAYERS:
-                raise _wire.WireError(f"cannot rebuild a {kind} layer")
-            layer = getattr(torch.nn, kind)(*spec.get("args", []), **spec.get("kwargs", {}))
-            state = {k: torch.from_numpy(self.codec.decode(v).copy()) for k, v in spec["state"].items()}
-            layer.load_state_dict(state)
-            return layer
-
-        module = build(data["__module__"])
-        for hook in data.get("hooks", []):
-            stub = self._stub(int(hook))
-            module.register_forward_hook(lambda *a, _s=stub: _s())
-        return module.train(bool(data.get("training", False)))
 
     # -- requests -------------------------------------------------------------
     def _timed(self, seconds, fn):

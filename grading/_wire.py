@@ -178,6 +178,96 @@ class Codec:
         raise WireError("unknown value tag")
 
 
+LAYERS = ("Linear", "Conv2d", "ReLU", "Tanh", "Sigmoid", "Softplus", "Flatten", "MaxPool2d",
+          "AvgPool2d", "Softmax", "LogSoftmax", "Identity", "Dropout", "Sequential")
+
+
+def module_to_wire(obj, codec: Codec, hooks: bool) -> dict | None:
+    """A torch module made only of standard layers, as plain data (layers and weights).
+
+    Returns None for anything else (which then travels as a reference).
+    ``hooks``: also send the module's forward hooks, as references the other
+    side calls (with no arguments) whenever its copy runs forward.
+    """
+    module = type(obj).__module__ or ""
+    if not module.startswith("torch.nn"):
+        return None
+    import torch
+
+    if not isinstance(obj, torch.nn.Module):
+        return None
+
+    def spec(m):
+        kind = type(m).__name__
+        if kind not in LAYERS or type(m).__module__.split(".")[:2] != ["torch", "nn"]:
+            raise TypeError(kind)
+        if kind == "Sequential":
+            return {"type": kind, "children": [spec(c) for c in m]}
+        args, kwargs = [], {}
+        if kind == "Linear":
+            args, kwargs = [m.in_features, m.out_features], {"bias": m.bias is not None}
+        elif kind == "Conv2d":
+            if isinstance(m.padding, str):
+                raise TypeError(kind)
+            args = [m.in_channels, m.out_channels, list(m.kernel_size)]
+            kwargs = {"stride": list(m.stride), "padding": list(m.padding),
+                      "dilation": list(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+        elif kind in ("Softmax", "LogSoftmax"):
+            kwargs = {"dim": m.dim}
+        elif kind in ("MaxPool2d", "AvgPool2d"):
+            args = [m.kernel_size, m.stride]
+        elif kind == "Flatten":
+            args = [m.start_dim, m.end_dim]
+        elif kind == "Softplus":
+            kwargs = {"beta": m.beta, "threshold": m.threshold}
+        state = {k: codec.encode(v.detach().cpu().numpy()) for k, v in m.state_dict().items()}
+        return {"type": kind, "args": codec.encode(args), "kwargs": codec.encode(kwargs), "state": state}
+
+    try:
+        data = {"__module__": spec(obj), "training": bool(obj.training)}
+    except TypeError:
+        return None
+    if hooks:
+        data["hooks"] = [codec.ref(h)["__ref__"] for h in obj._forward_hooks.values()]
+    return data
+
+
+def module_from_wire(data: dict, codec: Codec, hook_stub=None):
+    """Rebuild a module sent by :func:`module_to_wire` (hooks only if ``hook_stub`` is given)."""
+    if not isinstance(data, dict) or "__module__" not in data:
+        raise WireError("unknown value tag")
+    import numpy as np
+    import torch
+
+    def build(spec):
+        kind = str(spec["type"])
+        if kind not in LAYERS:
+            raise WireError(f"cannot rebuild a {kind} layer")
+        if kind == "Sequential":
+            return torch.nn.Sequential(*[build(s) for s in spec["children"]])
+        args = [tuple(a) if isinstance(a, list) else a for a in codec.decode(spec.get("args", []))]
+        kwargs = {k: tuple(v) if isinstance(v, list) else v
+                  for k, v in codec.decode(spec.get("kwargs", {"__dict__": {}})).items()}
+        layer = getattr(torch.nn, kind)(*args, **kwargs)
+        state = {}
+        for k, v in spec["state"].items():
+            arr = codec.decode(v)
+            if not isinstance(arr, np.ndarray):
+                raise WireError("bad weights")
+            state[k] = torch.from_numpy(arr.copy())
+        if any(t.dtype == torch.float64 for t in state.values()):
+            layer = layer.double()
+        layer.load_state_dict(state)
+        return layer
+
+    module = build(data["__module__"]).train(bool(data.get("training", False)))
+    if hook_stub is not None:
+        for hook in data.get("hooks", []):
+            stub = hook_stub(int(hook))
+            module.register_forward_hook(lambda *a, _s=stub: _s())
+    return module
+
+
 REPLIES = ("value", "raise", "done", "missing")
 
 
