@@ -135,6 +135,12 @@ class Kernel:
 
 
 def main(argv: list[str]) -> int:
+    import os
+    import resource
+
+    nproc = os.environ.pop("LIMELAB_NPROC", None)
+    if nproc:  # before any student code: soft and hard limit, so it cannot be raised again
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
     kernel = Kernel(int(argv[0]), int(argv[1]))
     kernel.peer.send({"op": "ready"})
     kernel.peer.serve_forever()

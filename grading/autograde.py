@@ -384,6 +384,10 @@ def grade_task(task: dict) -> dict:
     Starts the trusted process ``python -m grading._evaluate`` and returns its
     result; whatever goes wrong becomes an ``"error"`` result with one line.
     """
+    if task.get("sandbox", True):
+        problem = sandbox_problem()  # on a Dask worker this is the worker's machine
+        if problem is not None:
+            return {"status": "error", "questions": [], "messages": [f"grading refused: {problem}"]}
     private = Path(tempfile.mkdtemp(prefix="limelab-grade-"))
     os.chmod(private, 0o700)
     try:

@@ -274,6 +274,8 @@ def bwrap_command(assignment: str, limits: Limits, argv: list[str]) -> list[str]
     cmd += ["--chdir", HOME]
     for key, value in sandbox_env().items():
         cmd += ["--setenv", key, value]
+    # in a user namespace the kernel sets its own process limit (counted in that namespace)
+    cmd += ["--setenv", "LIMELAB_NPROC", str(limits.processes)]
     cmd.append("--")
     if privileged:
         # a user id of its own (no other process on the machine has it): the process
@@ -284,14 +286,20 @@ def bwrap_command(assignment: str, limits: Limits, argv: list[str]) -> list[str]
     return cmd + list(argv)
 
 
-def _limit_resources(limits: Limits):
+def _limit_resources(limits: Limits, processes: bool = True):
+    """Resource limits set in the child before it starts bubblewrap (or the plain kernel).
+
+    The process limit counts every process of the user: it is set only when the
+    kernel gets a user of its own (the sandbox), never on the grader's own user.
+    """
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory, limits.memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
         cpu = limits.total_timeout + 60
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        if processes:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
     return apply
 
@@ -327,7 +335,7 @@ def start_kernel(assignment: str, limits: Limits, sandbox: bool, stderr_path: Pa
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
             pass_fds=[to_k_r, from_k_w], cwd=cwd, env=env,
-            preexec_fn=_limit_resources(limits), close_fds=True,
+            preexec_fn=_limit_resources(limits, processes=sandbox and os.geteuid() == 0), close_fds=True,
         )
         proc.scratch = None if sandbox else cwd  # type: ignore[attr-defined]
     finally:

@@ -278,9 +278,22 @@ def graded(tmp_path_factory):
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
     results = grade_submissions([klass], timeout=20, jobs=2)
+    # the same probe, graded without the sandbox: it must find something (it is not blind)
+    control = root / "control" / "hw6_evaluation.ipynb"
+    control.parent.mkdir()
+    nbformat.write(with_attack(_read(EXERCISES_DIR, "hw6_evaluation"),
+                               PROBE.format(paths=paths, answers=solution_code("hw6_evaluation"))), control)
+    unsandboxed = grade_submissions([control], timeout=60, sandbox=False)[0]
     del os.environ["LIMELAB_TEST_SECRET"]
     return {"results": {(r.student, r.assignment): r for r in results}, "victims": victims,
-            "before": before, "markers": markers, "expected_zero": expected_zero}
+            "before": before, "markers": markers, "expected_zero": expected_zero,
+            "control": unsandboxed}
+
+
+def test_the_leak_probe_finds_things_when_nothing_stops_it(graded):
+    """Control: without the sandbox the probe reads the solutions and scores full marks."""
+    res = graded["control"]
+    assert res.sandbox is False and res.auto_total == res.auto_max > 0, res.messages
 
 
 def test_every_attack_scores_zero(graded):
