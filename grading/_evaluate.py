@@ -112,16 +112,18 @@ class Grader:
             stop_kernel(self.proc, self.fds)
             self.proc = None
 
-    def _deadline(self) -> float:
+    def _deadline(self, seconds: float) -> float:
         total = self.started + self.limits.total_timeout
-        return min(time.monotonic() + self.limits.cell_timeout + GRACE, total)
+        return min(time.monotonic() + seconds + GRACE, total)
 
-    def request(self, msg: dict) -> dict:
+    def request(self, msg: dict, seconds: float | None = None) -> dict:
+        """Send ``msg`` to the kernel; it may work ``seconds`` (default: the cell limit)."""
         if self.dead or self.peer is None:
             raise KernelGone("not run: the kernel stopped earlier")
-        msg = dict(msg, timeout=self.limits.cell_timeout)
+        seconds = self.limits.cell_timeout if seconds is None else seconds
+        msg = dict(msg, timeout=seconds)
         try:
-            return self.peer.request(msg, self._deadline())
+            return self.peer.request(msg, self._deadline(seconds))
         except _wire.WireError as err:
             raise KernelGone(str(err)) from err
 
@@ -192,8 +194,11 @@ class Grader:
         A kernel that dies or hangs is restarted and the earlier cells replayed.
         """
         msg = {"op": "exec", "code": code, "kind": kind}
+        # the instructor's setup cells (imports, a model to load) get a generous limit:
+        # on a loaded machine they may well take longer than a student's cell may
+        seconds = max(300, 5 * self.limits.cell_timeout) if kind == "setup" else None
         try:
-            reply = self.request(msg)
+            reply = self.request(msg, seconds)
         except KernelGone as err:
             timed_out = "timed out" in str(err)
             self._restart()
@@ -213,7 +218,7 @@ class Grader:
             try:
                 self._start()
                 for msg in self.history:
-                    self.request(msg)
+                    self.request(msg, max(300, 5 * self.limits.cell_timeout) if msg["kind"] == "setup" else None)
                 return
             except KernelGone:
                 self._stop()

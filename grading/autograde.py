@@ -152,7 +152,7 @@ def read_notebook(path: Path):
         raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(f"not a notebook: invalid JSON ({err.msg} at line {err.lineno})") from err
-    if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
+    if not isinstance(raw, dict) or "nbformat" not in raw or ("cells" not in raw and "worksheets" not in raw):
         raise ValueError("not a notebook: JSON without 'cells' and 'nbformat'")
     try:
         nb = nbformat.reads(text, as_version=4)
@@ -562,7 +562,7 @@ def grade_submissions(
             )
             continue
         res.assignment = name
-        student = student_name(path, name)
+        student = student_name(path, name if guess is None else guess)
         base, k = student, 2
         while (name, student) in used:
             student, k = f"{base}-{k}", k + 1

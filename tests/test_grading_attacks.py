@@ -277,7 +277,7 @@ def graded(tmp_path_factory):
         path = klass / f"copycat_{name[:3]}" / f"{name}.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
-    results = grade_submissions([klass], timeout=20, jobs=2)
+    results = grade_submissions([klass], timeout=30, jobs=2)
     # the same probe, graded without the sandbox: it must find something (it is not blind)
     control = root / "control" / "hw6_evaluation.ipynb"
     control.parent.mkdir()
