@@ -277,8 +277,8 @@ class Grader:
                     self.ns[name] = self.codec.decode(reply.get("v"))
                     self.student_names.add(name)
         except KernelGone:
-            self.dead = self.dead or self.proc is None
-            return 0.0, "not run: the kernel stopped", False
+            self._restart()
+            return 0.0, "the kernel stopped while the test read the notebook's values", False
         except (_wire.WireError, ValueError) as err:
             return 0.0, f"a value could not be read from the notebook: {err}", False
         last = None
