@@ -376,6 +376,7 @@ def plan_cells(submission, release, source) -> tuple[list[dict], list[str]]:
 
 _RUNNING: set[subprocess.Popen] = set()
 _RUNNING_LOCK = threading.Lock()
+_STOPPING = threading.Event()
 
 
 def grade_task(task: dict) -> dict:
@@ -400,6 +401,8 @@ def grade_task(task: dict) -> dict:
             )
             with _RUNNING_LOCK:
                 _RUNNING.add(proc)
+            if _STOPPING.is_set():
+                proc.terminate()
             try:
                 limit = task["limits"]["total_timeout"] + 300
                 proc.wait(timeout=limit)
@@ -469,8 +472,15 @@ def _run_tasks(tasks: list[dict], jobs: int, scheduler: str | None) -> list[dict
         with Client(scheduler, timeout="30s") as client:
             futures = client.map(grade_task, tasks, pure=False, key=[f"limelab-{i}-{t['student']}" for i, t in enumerate(tasks)])
             return client.gather(futures)
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(tasks)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(tasks))))
+    try:
         return list(pool.map(grade_task, tasks))
+    except BaseException:  # SIGTERM, Ctrl-C: stop the graders before waiting for the threads
+        _STOPPING.set()
+        _stop_running()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def grade_submissions(
@@ -597,6 +607,7 @@ def grade_submissions(
     del nbformat
 
     if tasks:
+        _STOPPING.clear()
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
