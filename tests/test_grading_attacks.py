@@ -291,9 +291,13 @@ def graded(tmp_path_factory):
 
 
 def test_the_leak_probe_finds_things_when_nothing_stops_it(graded):
-    """Control: without the sandbox the probe reads the solutions and scores full marks."""
+    """Control: without the sandbox the probe reads the solutions, and that earns points.
+
+    (Only the answers the later, unanswered exercise cells do not redefine survive, so
+    a leak shows as some points, not full marks; the attacks above must score exactly 0.)
+    """
     res = graded["control"]
-    assert res.sandbox is False and res.auto_total == res.auto_max > 0, res.messages
+    assert res.sandbox is False and res.auto_total > 0, res.messages
 
 
 def test_every_attack_scores_zero(graded):
