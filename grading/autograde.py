@@ -1,57 +1,57 @@
-"""Grade student notebooks with nbgrader in a throw-away course.
+"""Grade student notebooks: one sandboxed kernel and one trusted process per submission.
 
 One grading run, step by step (``grade_submissions``):
 
 1. every path given is expanded (a folder gives every file inside it) and each
-   file is read; a file that is not a valid Jupyter notebook is reported and
-   skipped;
-2. each notebook is matched to an assignment: ``--assignment``, else its file
-   name, else the folder it sits in, else the ``grade_id`` of its cells (so a
-   renamed notebook is still recognised; it is graded under the assignment's
-   notebook name and the report says so);
-3. for each assignment a private temporary folder gets a copy of the source
-   notebook from ``solutions/`` and nbgrader's ``generate_assignment`` records
-   the cells, points, checksums and hidden tests in a temporary SQLite gradebook;
-4. locked cells (tests, instructions) are compared with the released ones: a
-   deleted cell is put back, an edited one is reported (nbgrader restores it
-   from the gradebook by checksum, so edited tests still count);
-5. the submissions are split over ``jobs`` nbgrader ``autograde`` processes
-   (each with its own course folder and copy of the gradebook) that execute
-   the notebooks with a per-cell timeout, in an empty working folder;
-6. scores are read back from the gradebooks, faults from the executed
-   notebooks, and everything is returned as :class:`SubmissionResult`.
+   file is read (nbformat 3 is converted); a file that is not a valid notebook
+   is reported, under the student id its folder gives, and skipped;
+2. each notebook is matched to an assignment: the ``grade_id`` of its cells
+   first (they win over a misleading file name), else ``--assignment``, its
+   file name, or its folder;
+3. for each assignment nbgrader's ``generate_assignment`` makes the released
+   notebook in a private temporary folder (deleted at once): it gives the cells,
+   ids, points and the locked cells every submission is reset to;
+4. each submission becomes a list of cells (:func:`plan_cells`): the released
+   notebook's cells, with the student's answers (matched by ``grade_id``, else
+   by cell id) and the cells the student added; every locked cell, test and
+   metadata field comes from the released notebook, whatever the file says;
+5. every submission is graded on its own (:mod:`grading._evaluate`): its cells
+   run in a sandboxed kernel (:mod:`grading.sandbox`), its tests, hidden ones
+   included, in a separate trusted process that asks the kernel for values and
+   calls across the wall with plain data; ``jobs`` submissions at a time, or
+   one Dask task each on a cluster (``scheduler``);
+6. the results come back as :class:`SubmissionResult`.
 
-Threat model: a submission cannot find the hidden tests or the solutions in
-what it is given (its working folder is empty, the exercises contain neither,
-the notebook with hidden tests is only written to disk after its code has
-run; the gradebook lives in a separate private temporary folder, deleted
-afterwards). It runs as the grading user in the same kernel as the tests,
-though: code written to search the whole file system or the process table
-while it is graded could find the temporary gradebook (or the repository's
-``solutions/`` when grading from a checkout), and code can inspect the source
-of the test cell that calls it. Grade untrusted work in a container or under a
-separate user account that cannot read the repository.
+Threat model (README, "Homework and grading"): a submission's code runs only in
+the sandbox. It can compute anything it likes there and print anything, but it
+cannot see the repository, the solutions, the hidden tests, other submissions
+or the grader's processes, cannot reach the network, cannot outlive its
+grading, and cannot change how a test is judged: the test runs in a process
+it has never run in and receives only plain data from it.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grading.course import SOLUTIONS_DIR, nbgrader_env
-from grading.execute import KERNEL_DIED, NOT_RUN
+from grading.sandbox import GB, Limits, SandboxUnavailable, sandbox_problem
 
 DEFAULT_TIMEOUT = 60
-TIMEOUT_NAMES = ("CellTimeoutError", "KeyboardInterrupt", "TimeoutError")
+DEFAULT_MEMORY_GB = 4.0
 
 
 @dataclass
@@ -68,6 +68,7 @@ class QuestionResult:
     max_score: float
     kind: str
     problem: str = ""
+    hidden: bool = False  # the failure was in a hidden test (feedback shows no detail)
 
 
 @dataclass
@@ -80,6 +81,7 @@ class SubmissionResult:
     status: str  # "graded" or "error"
     questions: list[QuestionResult] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    sandbox: bool = True  # False when graded with --no-sandbox
 
     @property
     def total(self) -> float:
@@ -150,7 +152,7 @@ def read_notebook(path: Path):
         raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(f"not a notebook: invalid JSON ({err.msg} at line {err.lineno})") from err
-    if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
+    if not isinstance(raw, dict) or "nbformat" not in raw or ("cells" not in raw and "worksheets" not in raw):
         raise ValueError("not a notebook: JSON without 'cells' and 'nbformat'")
     try:
         nb = nbformat.reads(text, as_version=4)
@@ -179,28 +181,38 @@ def available_assignments(source_root: Path = SOLUTIONS_DIR) -> list[str]:
     )
 
 
-def identify_assignment(path: Path, nb, source_root: Path = SOLUTIONS_DIR) -> str | None:
+def identify_assignment(path: Path, nb, source_root: Path = SOLUTIONS_DIR,
+                        given: str | None = None) -> str | None:
     """Which assignment a submission belongs to, or None.
 
-    Tried in order: the file name, the names of the enclosing folders, and the
-    ``grade_id`` of the notebook's cells compared with each source notebook.
+    The ``grade_id`` of the notebook's cells decide when they match a source
+    notebook (a file called ``hw2.ipynb`` holding hw1's cells is hw1); else
+    ``given`` (``--assignment``), the file name, then the enclosing folders.
     """
     import nbformat
 
     known = available_assignments(source_root)
-    if path.stem in known:
-        return path.stem
-    for parent in path.resolve().parents:
-        if parent.name in known:
-            return parent.name
-    ids = _grade_ids(nb)
+    ids = _grade_ids(nb) if nb is not None else set()
     best, best_overlap = None, 0
     for name in known:
         source_ids = _grade_ids(nbformat.read(Path(source_root) / name / f"{name}.ipynb", 4))
         overlap = len(ids & source_ids)
         if overlap > best_overlap:
             best, best_overlap = name, overlap
-    return best
+    if best is not None:
+        return best
+    if given is not None:
+        return given
+    return _name_from_path(path, known)
+
+
+def _name_from_path(path: Path, known: Sequence[str]) -> str | None:
+    if path.stem in known:
+        return path.stem
+    for parent in path.resolve().parents:
+        if parent.name in known:
+            return parent.name
+    return None
 
 
 def student_name(path: Path, assignment: str | None) -> str:
@@ -286,216 +298,189 @@ def restore_locked_cells(submission, release, source=None) -> list[str]:
     return messages
 
 
+
+
 # ----------------------------------------------------------------------------
-# steps 3, 5, 6: nbgrader
+# step 4: the cells to grade
 
 
-@dataclass
-class _Pending:
-    result: SubmissionResult
-    nb: object
+def _hidden_lines(source: str) -> list[int]:
+    """First and last line (1-based) of the hidden-test block of a test cell, or []."""
+    lines = source.splitlines()
+    begin = [i + 1 for i, line in enumerate(lines) if "BEGIN HIDDEN TESTS" in line]
+    end = [i + 1 for i, line in enumerate(lines) if "END HIDDEN TESTS" in line]
+    return [begin[0], end[-1]] if begin and end else []
 
 
-def _generate(assignment: str, source_root: Path, private: Path, db: Path) -> tuple[object, object]:
-    """Generate the assignment in ``private``, recording it in the gradebook ``db``.
+def plan_cells(submission, release, source) -> tuple[list[dict], list[str]]:
+    """The cells to grade for one submission, and notes about what was reset.
 
-    Returns the released notebook and the source notebook.
+    The released notebook is the skeleton: its locked cells, tests, ids,
+    points and metadata are used whatever the submission says. The student's
+    answer for each answer cell is found by ``grade_id``, else by cell id; a
+    cell the student added (or a second copy of an answer cell) runs after the
+    released cell it followed.
     """
+    notes: list[str] = []
+    src_by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in source.cells}
+    rel_ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells]
+    rel_by_id = dict(zip(rel_ids, release.cells, strict=True))
+    rel_by_cell_id = {c.get("id"): c.metadata.get("nbgrader", {}).get("grade_id")
+                      for c in release.cells if c.get("id")}
+    answers: dict[str, str] = {}
+    extras: dict[str | None, list[str]] = {}
+    anchor = None
+    for cell in submission.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid not in rel_by_id and cell.get("id") in rel_by_cell_id:
+            gid = rel_by_cell_id[cell.get("id")]  # a renamed grade_id: the cell id tells
+        if gid in rel_by_id:
+            md = rel_by_id[gid].metadata["nbgrader"]
+            if md.get("solution"):
+                if gid in answers:
+                    notes.append(f"answer cell '{gid}' appears twice; both copies were run, in order")
+                    if cell.cell_type == "code":
+                        extras.setdefault(gid, []).append(cell.source)
+                else:
+                    answers[gid] = cell.source
+            anchor = gid
+        elif cell.cell_type == "code" and cell.source.strip():
+            extras.setdefault(anchor, []).append(cell.source)
+    cells: list[dict] = [{"kind": "student", "gid": "added cell", "k_source": code}
+                         for code in extras.get(None, [])]
+    for gid, rel in zip(rel_ids, release.cells, strict=True):
+        md = rel.metadata.get("nbgrader", {})
+        points = float(md.get("points", 0) or 0)
+        if md.get("solution"):
+            text = answers.get(gid, rel.source)
+            if rel.cell_type == "code":
+                kind = "manual_code" if md.get("grade") else "student"
+                cells.append({"kind": kind, "gid": gid, "k_source": text, "points": points})
+            elif md.get("grade"):
+                cells.append({"kind": "manual", "gid": gid, "points": points})
+        elif rel.cell_type == "code" and md.get("grade"):
+            full = src_by_id.get(gid, rel).source
+            cells.append({"kind": "test", "gid": gid, "k_source": rel.source, "t_source": full,
+                          "points": points, "hidden": _hidden_lines(full)})
+        elif rel.cell_type == "code":
+            full = src_by_id.get(gid, rel).source
+            cells.append({"kind": "setup", "gid": gid or "cell", "k_source": rel.source, "t_source": full})
+        for code in extras.get(gid, []) if gid is not None else []:
+            cells.append({"kind": "student", "gid": f"added after {gid}", "k_source": code})
+    return cells, notes
+
+
+# ----------------------------------------------------------------------------
+# step 5: grading, one submission per process
+
+
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def grade_task(task: dict) -> dict:
+    """Grade one submission (``task`` from :func:`_make_task`); what a Dask worker runs.
+
+    Starts the trusted process ``python -m grading._evaluate`` and returns its
+    result; whatever goes wrong becomes an ``"error"`` result with one line.
+    """
+    if task.get("sandbox", True):
+        problem = sandbox_problem()  # on a Dask worker this is the worker's machine
+        if problem is not None:
+            return {"status": "error", "questions": [], "messages": [f"grading refused: {problem}"]}
+    private = Path(tempfile.mkdtemp(prefix="limelab-grade-"))
+    os.chmod(private, 0o700)
+    try:
+        spec, out, log = private / "spec.json", private / "result.json", private / "evaluate.log"
+        spec.write_text(json.dumps(task))
+        with open(log, "wb") as fh:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "grading._evaluate", str(spec), str(out)],
+                stdout=fh, stderr=subprocess.STDOUT, env=nbgrader_env(), cwd=str(private),
+            )
+            with _RUNNING_LOCK:
+                _RUNNING.add(proc)
+            if _STOPPING.is_set():
+                proc.terminate()
+            try:
+                limit = task["limits"]["total_timeout"] + 300
+                proc.wait(timeout=limit)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            finally:
+                with _RUNNING_LOCK:
+                    _RUNNING.discard(proc)
+        if out.is_file():
+            return json.loads(out.read_text())
+        text = log.read_text(errors="replace").strip().splitlines()
+        reason = text[-1] if text else f"the grading process exited with status {proc.returncode}"
+        return {"status": "error", "questions": [], "messages": [f"could not be graded: {reason}"]}
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _stop_running() -> None:
+    with _RUNNING_LOCK:
+        procs = list(_RUNNING)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _release(assignment: str, source_root: Path) -> tuple[object, object]:
+    """The released and the source notebook of ``assignment`` (nbgrader generate_assignment)."""
     import nbformat
 
     from grading.generate import generate_assignment
 
-    src = private / "source"
-    (src / assignment).mkdir(parents=True)
-    private.chmod(0o700)
-    shutil.copy2(Path(source_root) / assignment / f"{assignment}.ipynb", src / assignment)
-    out = generate_assignment(assignment, src, private / "release", db)
-    return nbformat.read(out, 4), nbformat.read(src / assignment / f"{assignment}.ipynb", 4)
-
-
-def _run_worker(course: Path, db: Path, assignment: str, timeout: int, log: Path) -> int:
-    spec = course.parent / f"{course.name}.json"
-    spec.write_text(json.dumps(
-        {"root": str(course), "db": str(db), "assignment": assignment, "timeout": timeout}
-    ))
-    with open(log, "w") as fh:
-        proc = subprocess.run(
-            [sys.executable, "-m", "grading._worker", str(spec)],
-            stdout=fh, stderr=subprocess.STDOUT, env=nbgrader_env(),
-            cwd=str(course.parent), check=False,
-        )
-    return proc.returncode
-
-
-def _first_line(text: str, limit: int = 160) -> str:
-    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _cell_faults(executed, timeout: int) -> dict[str, str]:
-    """For every graded or answer cell of an executed notebook, what went wrong (if anything)."""
-    faults: dict[str, str] = {}
-    for index, cell in enumerate(executed.cells):
-        if cell.cell_type != "code":
-            continue
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index + 1}")
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                ename, evalue = out.get("ename", ""), out.get("evalue", "")
-                if ename in TIMEOUT_NAMES:
-                    text = f"timed out after {timeout} s and was stopped (an endless loop?)"
-                elif ename == KERNEL_DIED:
-                    text = "the kernel crashed (the Python process exited) while running this cell"
-                elif ename == NOT_RUN:
-                    text = "not run: the kernel crashed in an earlier cell"
-                else:
-                    text = f"{ename}: {_first_line(evalue)}" if evalue else ename
-                faults[gid] = text
-                break
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                if cell.metadata.get("nbgrader", {}).get("grade"):
-                    faults.setdefault(gid, f"wrote to stderr: {_first_line(out.get('text', ''))}")
-    return faults
-
-
-def _collect(course: Path, db: Path, assignment: str, pending: dict[str, _Pending],
-             timeout: int, log_text: str, manual_ids: set[str]) -> None:
-    """Read scores and faults of every student graded in ``course``."""
-    import nbformat
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(f"sqlite:///{db}", "limelab") as gb:
-        for student, item in pending.items():
-            res = item.result
-            executed_path = course / "autograded" / student / assignment / f"{assignment}.ipynb"
-            if not executed_path.is_file():
-                res.status = "error"
-                res.messages.append(
-                    "nbgrader could not grade this notebook: "
-                    + _worker_reason(log_text)
-                )
-                continue
-            executed = nbformat.read(executed_path, 4)
-            faults = _cell_faults(executed, timeout)
-            try:
-                nb_sub = gb.find_submission_notebook(assignment, assignment, student)
-            except MissingEntry:
-                res.status = "error"
-                res.messages.append("nbgrader stored no grades for this notebook")
-                continue
-            order = {
-                c.metadata.get("nbgrader", {}).get("grade_id"): i
-                for i, c in enumerate(executed.cells)
-            }
-            grades = sorted(nb_sub.grades, key=lambda g: order.get(g.name, 10**6))
-            for g in grades:
-                if g.manual_score is not None:
-                    score = float(g.manual_score)
-                elif g.auto_score is not None and not g.needs_manual_grade:
-                    score = float(g.auto_score)
-                else:
-                    score = None
-                kind = "manual" if g.name in manual_ids else "auto"
-                res.questions.append(QuestionResult(
-                    question=g.name, score=score, max_score=float(g.max_score),
-                    kind=kind, problem=faults.get(g.name, ""),
-                ))
-            graded_ids = {g.name for g in grades}
-            for gid, text in faults.items():
-                if gid in graded_ids:
-                    res.messages.append(f"question '{gid}': {text}")
-                else:
-                    res.messages.append(f"cell '{gid}': {text}")
-            res.status = "graded"
-
-
-def _worker_reason(log_text: str) -> str:
-    """A one-line reason from nbgrader's log for a notebook it gave up on."""
-    if "kernel became unresponsive" in log_text:
-        return "the kernel became unresponsive and could not be interrupted"
-    errors = [line.strip() for line in log_text.splitlines()
-              if line.strip() and ("Error" in line or "error" in line)
-              and "SAWarning" not in line]
-    return _first_line(errors[-1]) if errors else "no reason given in nbgrader's log"
-
-
-def _chunk_count(n_items: int, n_assignments: int, jobs: int) -> int:
-    """How many autograde processes share one assignment's submissions.
-
-    Each process costs a few seconds to start, so a handful of notebooks go to
-    one process; with a single assignment the submissions are split over all
-    ``jobs`` processes.
-    """
-    if n_assignments == 1:
-        return max(1, min(jobs, n_items))
-    return max(1, min(jobs, n_items // 4))
-
-
-def _prepare_assignment(assignment: str, items: list[_Pending], source_root: Path,
-                        private: Path, db: Path, n_chunks: int) -> list[tuple]:
-    """Generate ``assignment`` into the gradebook ``db``, check locked cells, lay out
-    the chunk courses.
-
-    Returns one ``(course, gradebook, assignment, chunk, manual_ids)`` per chunk;
-    each chunk's gradebook is a copy of ``db`` made once every assignment is in it.
-    """
-    import nbformat
-
-    release, source = _generate(assignment, source_root, private / assignment, db)
-    # the source and release copies are not needed any more: remove them so no
-    # file with hidden tests stays next to the courses the students' code runs in
-    shutil.rmtree(private / assignment / "source")
-    shutil.rmtree(private / assignment / "release")
-    manual_ids = {
-        c.metadata["nbgrader"]["grade_id"]
-        for c in release.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
-        and c.metadata["nbgrader"].get("solution")
-    }
-    for item in items:
-        item.result.messages.extend(restore_locked_cells(item.nb, release, source))
-    tasks = []
-    for k in range(n_chunks):
-        chunk = items[k::n_chunks]
-        if not chunk:
-            continue
-        course = private / assignment / f"course{k}"
-        chunk_db = private / assignment / f"gradebook{k}.db"
-        for item in chunk:
-            target = course / "submitted" / item.result.student / assignment
-            target.mkdir(parents=True)
-            nbformat.write(item.nb, target / f"{assignment}.ipynb")
-        tasks.append((course, chunk_db, assignment, chunk, manual_ids))
-    return tasks
-
-
-def _run_task(task: tuple, timeout: int) -> None:
-    course, chunk_db, assignment, chunk, manual_ids = task
-    log = course.parent / f"{course.name}.log"
-    _run_worker(course, chunk_db, assignment, timeout, log)
-    log_text = log.read_text(errors="replace")
-    _collect(course, chunk_db, assignment, {it.result.student: it for it in chunk},
-             timeout, log_text, manual_ids)
-
-
-def _grade_all(by_assignment: dict[str, list[_Pending]], source_root: Path,
-               timeout: int, jobs: int) -> None:
-    """Generate every assignment, then run all autograde processes, ``jobs`` at a time."""
-    private = Path(tempfile.mkdtemp(prefix="limelab-grade-"))
+    private = Path(tempfile.mkdtemp(prefix="limelab-release-"))
     os.chmod(private, 0o700)
     try:
-        tasks = []
-        db = private / "gradebook.db"  # one gradebook for all assignments: one schema set-up
-        for name, items in by_assignment.items():
-            n_chunks = _chunk_count(len(items), len(by_assignment), jobs)
-            tasks.extend(_prepare_assignment(name, items, source_root, private, db, n_chunks))
-        for task in tasks:
-            shutil.copy2(db, task[1])
-        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(tasks)))) as pool:
-            for future in [pool.submit(_run_task, t, timeout) for t in tasks]:
-                future.result()
+        src = private / "source"
+        (src / assignment).mkdir(parents=True)
+        shutil.copy2(Path(source_root) / assignment / f"{assignment}.ipynb", src / assignment)
+        out = generate_assignment(assignment, src, private / "release", private / "gradebook.db")
+        return nbformat.read(out, 4), nbformat.read(src / assignment / f"{assignment}.ipynb", 4)
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def _apply(res: SubmissionResult, out: dict) -> None:
+    res.messages.extend(out.get("messages", []))
+    if out.get("status") != "graded":
+        res.status = "error"
+        return
+    res.status = "graded"
+    for q in out.get("questions", []):
+        res.questions.append(QuestionResult(
+            question=q["question"], score=q["score"], max_score=float(q["max_score"]),
+            kind=q["kind"], problem=q.get("problem", ""), hidden=bool(q.get("hidden", False)),
+        ))
+
+
+def _run_tasks(tasks: list[dict], jobs: int, scheduler: str | None) -> list[dict]:
+    if scheduler is not None:
+        from distributed import Client
+
+        with Client(scheduler, timeout="30s") as client:
+            futures = client.map(grade_task, tasks, pure=False, key=[f"limelab-{i}-{t['student']}" for i, t in enumerate(tasks)])
+            return client.gather(futures)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(tasks))))
+    try:
+        return list(pool.map(grade_task, tasks))
+    except BaseException:  # SIGTERM, Ctrl-C: stop the graders before waiting for the threads
+        _STOPPING.set()
+        _stop_running()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def grade_submissions(
@@ -505,60 +490,89 @@ def grade_submissions(
     timeout: int = DEFAULT_TIMEOUT,
     jobs: int = 2,
     source_root: str | os.PathLike = SOLUTIONS_DIR,
+    sandbox: bool = True,
+    memory_gb: float = DEFAULT_MEMORY_GB,
+    total_timeout: int | None = None,
+    scheduler: str | None = None,
 ) -> list[SubmissionResult]:
-    """Autograde notebooks with nbgrader and report per-question scores.
+    """Grade notebooks and report per-question scores.
 
     Parameters
     ----------
     submissions : sequence of paths
         Notebooks, or folders searched recursively for files to grade.
     assignment : str, optional
-        The assignment, for submissions whose name, folder and cells do not tell.
+        The assignment, for submissions whose cells, name and folder do not tell.
     timeout : int
-        Seconds a single cell may run before it is interrupted (that question
-        scores 0; the rest of the notebook is still graded).
+        Seconds a single cell (or one call of a student's function by a test)
+        may run before it is stopped; that question scores 0, the rest is graded.
     jobs : int
-        Parallel nbgrader processes (each grades a share of the submissions).
+        Submissions graded at once on this machine.
     source_root : path
         Folder with the source notebooks (default ``solutions/``).
+    sandbox : bool
+        Run student code in the bubblewrap sandbox (default). ``False`` only
+        for trusted notebooks: every result then says it was not sandboxed.
+    memory_gb : float
+        Address-space limit of a submission's kernel, in GB (default 4).
+    total_timeout : int, optional
+        Seconds for a whole submission (default: 30 cells' worth of ``timeout``).
+    scheduler : str, optional
+        Address of a Dask distributed scheduler: each submission becomes one task.
 
     Returns
     -------
     list of SubmissionResult, in the order the files were found.
+
+    Raises
+    ------
+    SandboxUnavailable
+        When ``sandbox`` is on and bubblewrap cannot start here (one sentence).
     """
     source_root = Path(source_root)
     if isinstance(submissions, (str, os.PathLike)):
         submissions = [submissions]
-    if assignment is not None and assignment not in available_assignments(source_root):
-        raise ValueError(
-            f"assignment must be one of {', '.join(available_assignments(source_root))}, "
-            f"got {assignment!r}"
-        )
+    known = available_assignments(source_root)
+    if assignment is not None and assignment not in known:
+        raise ValueError(f"assignment must be one of {', '.join(known)}, got {assignment!r}")
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
         raise ValueError(f"timeout must be a positive int (seconds), got {timeout!r}")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
+    if isinstance(memory_gb, bool) or not isinstance(memory_gb, (int, float)) or not memory_gb >= 0.25:
+        raise ValueError(f"memory_gb must be a number >= 0.25, got {memory_gb!r}")
+    if total_timeout is None:
+        total_timeout = max(600, 30 * timeout)
+    if sandbox and scheduler is None:
+        problem = sandbox_problem()
+        if problem is not None:
+            raise SandboxUnavailable(problem)
+    limits = Limits(memory=int(memory_gb * GB), cell_timeout=timeout, total_timeout=int(total_timeout))
+
+    import nbformat
 
     results: list[SubmissionResult] = []
-    by_assignment: dict[str, list[_Pending]] = {}
+    pending: list[tuple[SubmissionResult, object]] = []
     used: set[tuple[str, str]] = set()
     for path in _expand(submissions):
-        res = SubmissionResult(path=str(path), student=path.stem, assignment=None, status="error")
+        guess = assignment or _name_from_path(path, known)
+        res = SubmissionResult(path=str(path), student=student_name(path, guess), assignment=None,
+                               status="error", sandbox=sandbox)
         results.append(res)
         try:
             nb = read_notebook(path)
         except ValueError as err:
             res.messages.append(str(err))
             continue
-        name = assignment or identify_assignment(path, nb, source_root)
+        name = identify_assignment(path, nb, source_root, given=assignment)
         if name is None:
             res.messages.append(
-                "cannot tell which assignment this is (file name, folder and cells match "
+                "cannot tell which assignment this is (cells, file name and folder match "
                 "none); pass --assignment NAME"
             )
             continue
         res.assignment = name
-        student = student_name(path, name)
+        student = student_name(path, name if guess is None else guess)
         base, k = student, 2
         while (name, student) in used:
             student, k = f"{base}-{k}", k + 1
@@ -569,8 +583,44 @@ def grade_submissions(
                 f"the notebook is named '{path.name}', not '{name}.ipynb'; "
                 f"it was graded as {name}.ipynb"
             )
-        by_assignment.setdefault(name, []).append(_Pending(res, nb))
+        pending.append((res, nb))
 
-    if by_assignment:
-        _grade_all(by_assignment, source_root, timeout, jobs)
+    releases: dict[str, tuple] = {}
+    tasks, owners = [], []
+    for res, nb in pending:
+        name = res.assignment
+        if name not in releases:
+            try:
+                releases[name] = _release(name, source_root)
+            except Exception as err:  # noqa: BLE001 - nbgrader's own words reach the report
+                releases[name] = (None, f"nbgrader could not generate {name}: {type(err).__name__}: {err}")
+        release, source = releases[name]
+        if release is None:
+            res.messages.append(str(source))
+            continue
+        res.messages.extend(restore_locked_cells(copy.deepcopy(nb), release, source))
+        cells, notes = plan_cells(nb, release, source)
+        res.messages.extend(notes)
+        tasks.append({"assignment": name, "student": res.student, "cells": cells,
+                      "limits": limits.to_dict(), "sandbox": sandbox})
+        owners.append(res)
+    del nbformat
+
+    if tasks:
+        _STOPPING.clear()
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            outputs = _run_tasks(tasks, jobs, scheduler)
+        finally:
+            _stop_running()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        for res, out in zip(owners, outputs, strict=True):
+            _apply(res, out)
     return results
+
+
+def _on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)

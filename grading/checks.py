@@ -7,6 +7,13 @@ the helper functions of the notebook it calls, for names that lead into
 ``lime_core`` (the course zoo and the argument checks are allowed), and
 :func:`forbid`, which makes the library functions raise while the student's
 code runs, catching calls made by any other route.
+
+Under ``python -m grading`` these checks are a second line only: the tests run
+in the trusted process, where the student's functions are stand-ins for code
+in the sandbox, and the sandbox itself has no copy of the functions the
+exercise asks for (:data:`grading.sandbox.LIBRARY_POLICY`), so an import of
+them fails where the student's code runs. In a plain Jupyter kernel (a student
+running the notebook, ``nbgrader validate``) they still catch the shortcut.
 """
 
 from __future__ import annotations

@@ -130,6 +130,8 @@ def graded(tmp_path_factory):
         "exception": _fill(good, "mul", "def mul(a, b):\n    raise RuntimeError('boom')"),
         "edited": _fill(ex, "add_tests", "pass"),
         "cheat": _fill(good, "add", CHEAT),
+        # right on the visible test, wrong on the hidden one
+        "hidden_only": _fill(good, "add", "def add(a, b):\n    return 3 if (a, b) == (1, 2) else 7"),
     }
     deleted = copy.deepcopy(good)
     deleted.cells = [c for c in deleted.cells if c.metadata["nbgrader"]["grade_id"] != "mul_tests"]
@@ -342,3 +344,87 @@ def test_lime_core_checks_catch_direct_aliased_and_indirect_use():
         with pytest.raises(AssertionError, match="was called"):
             sur.weighted_ridge(np.eye(2), np.ones(2), np.ones(2))
     assert sur.weighted_ridge is original
+
+
+def test_feedback_pages_show_scores_and_visible_messages_only(graded, tmp_path):
+    from grading.report import write_feedback
+
+    results = []
+    for r in graded["results"].values():
+        r = dict(r)
+        questions = [QuestionResult(**{k: q[k] for k in ("question", "score", "max_score", "kind",
+                                                          "problem", "hidden")}) for q in r["questions"]]
+        results.append(SubmissionResult(r["path"], r["student"], r["assignment"], r["status"],
+                                        questions, r["messages"], r["sandbox"]))
+    pages = {p.stem: p.read_text() for p in write_feedback(results, tmp_path)}
+    assert set(pages) == set(graded["results"])
+    blank, good, half = pages["blank"], pages["good"], pages["half"]
+    assert "add_tests" in blank and "0 / 2" in blank and "NotImplementedError" in blank
+    assert "5 / 9" in good and "all tests pass" in good
+    assert "2 / 2" in half and "0 / 3" in half
+    # a failure inside the hidden tests shows no message, and no page holds hidden-test code
+    wrong_hidden = graded["results"]["hidden_only"]
+    assert wrong_hidden["questions"][0]["hidden"] is True
+    assert "a hidden test failed" in pages["hidden_only"]
+    for text in pages.values():
+        assert SECRET not in text and "add(-1, 1)" not in text and "mul(-2, 5)" not in text
+        assert "return a + b" not in text
+
+
+def test_no_sandbox_is_said_on_every_row(graded):
+    assert all(r["sandbox"] is True for r in graded["results"].values())
+    sub = graded["root"] / "class" / "zoe" / "toy.ipynb"
+    results = grade_submissions([sub], "toy", source_root=graded["source"], sandbox=False, timeout=5)
+    assert results[0].sandbox is False and results[0].auto_total == 5.0
+    text = format_table(results)
+    assert "[NOT SANDBOXED: --no-sandbox]" in text.splitlines()[0]
+    assert "WARNING: graded with --no-sandbox" in text
+
+
+def test_grading_refuses_in_one_sentence_when_the_sandbox_cannot_start(graded, monkeypatch, capsys):
+    import grading.sandbox as sandbox
+
+    monkeypatch.setattr(sandbox, "BWRAP", "/nonexistent/bwrap")
+    monkeypatch.setattr(sandbox, "_CHECKED", {})
+    sub = graded["root"] / "class" / "zoe" / "toy.ipynb"
+    status = cli.main([str(sub), "--assignment", "toy", "--source", str(graded["source"])])
+    err = capsys.readouterr().err.strip()
+    assert status == 2
+    assert err.startswith("grading refused: the sandbox cannot start: bubblewrap (bwrap) is not installed")
+    assert len(err.splitlines()) == 1 and "--no-sandbox" in err
+
+
+def test_sigterm_leaves_no_temporary_folder_and_no_process(graded, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    sub = graded["root"] / "class" / "loop.ipynb"
+    env = dict(os.environ, TMPDIR=str(tmpdir))
+    proc = subprocess.Popen([sys.executable, "-m", "grading", str(sub), "--assignment", "toy",
+                             "--source", str(graded["source"]), "--timeout", "30"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(tmpdir.glob("limelab-eval-*")):
+        time.sleep(0.2)
+    assert list(tmpdir.glob("limelab-eval-*")), "grading never started"
+    time.sleep(2)  # the kernel is now inside the endless loop
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    time.sleep(1)
+    assert sorted(p.name for p in tmpdir.iterdir()) == []
+    left = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+                env_of = open(f"/proc/{pid}/environ", "rb").read()
+            except OSError:
+                continue
+            if str(tmpdir).encode() in cmd or str(tmpdir).encode() in env_of:
+                left.append(cmd)
+    assert left == []

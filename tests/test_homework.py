@@ -2,7 +2,7 @@
 
 One grading run (module fixture) grades, for every assignment, the solution
 notebook, the unmodified exercise and a half-solved exercise (the first
-question's answer cells filled in from the solution).
+question's answer cells filled in from the solution), each in its sandbox.
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ def graded(tmp_path_factory):
 def test_solution_scores_full_marks(graded, name):
     res = graded["solution", name]
     assert res.status == "graded", res.messages
+    assert res.sandbox is True
     assert res.auto_max > 0
     assert res.auto_total == res.auto_max, (res.questions, res.messages)
     assert not [m for m in res.messages if "modified" in m or "deleted" in m]

@@ -1,0 +1,412 @@
+"""Grade one submission: the trusted process (``python -m grading._evaluate SPEC.json``).
+
+This process never runs a line of the student's code. It starts a sandboxed
+kernel (:mod:`grading.sandbox`, :mod:`grading._kernel`) and walks the
+notebook's cells in order:
+
+* a locked setup cell runs in both processes (the instructor's code; each side
+  keeps its own objects, and a setup object crossing the wall is sent by name);
+* an answer cell, or any cell the student added, runs in the kernel only;
+* a test cell runs, visible part only, in the kernel (so the student's later
+  cells see what they saw in Jupyter), then *in full*, hidden tests included,
+  here: the names it needs from the student are fetched as plain data, the
+  student's functions become stand-ins whose calls go across the wall with
+  plain data. The verdict is whether that run raised, or, when its last line
+  is a number, that number of points (nbgrader's partial credit).
+
+A kernel that dies or ignores its time limit is killed, restarted and given
+the cells that ran before again (except the one that killed it); after three
+restarts the rest of the notebook counts as not run.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import io
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import types
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+from grading import _wire
+from grading.sandbox import Limits, start_kernel, stop_kernel
+
+MAX_RESTARTS = 3
+GRACE = 10.0  # seconds past a time limit before the kernel is killed
+
+
+class KernelGone(Exception):
+    """The sandboxed kernel died, broke the protocol or ignored its time limit."""
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    text = (text or "").strip()
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _remote_exception(type_name: str, message: str) -> Exception:
+    """The student's exception, re-made here (a built-in type when it is one)."""
+    cls = getattr(builtins, type_name, None)
+    if isinstance(cls, type) and issubclass(cls, Exception) and cls is not StopIteration:
+        try:
+            err = cls(message) if message else cls()
+            err.limelab_remote = True
+            return err
+        except Exception:  # noqa: BLE001 - an exception type with odd arguments
+            pass
+    return _wire.RemoteError(type_name, message)
+
+
+class Grader:
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.assignment = spec["assignment"]
+        self.limits = Limits(**spec.get("limits", {}))
+        self.sandbox = bool(spec.get("sandbox", True))
+        self.tmp = Path(tempfile.mkdtemp(prefix="limelab-eval-"))
+        self.ns: dict = {"__name__": "__main__", "__builtins__": builtins}
+        self.codec = _wire.Codec("t")
+        self.codec.make_stub = self._stub
+        self.codec.encode_other = lambda obj: _wire.module_to_wire(obj, self.codec, hooks=True)
+        self.codec.decode_other = lambda data: _wire.module_from_wire(data, self.codec)
+        self.history: list[dict] = []   # kernel cells run so far (replayed after a restart)
+        self.restarts = 0
+        self.dead = False
+        self.proc = None
+        self.peer = None
+        self.student_names: set[str] = set()
+        self.messages: list[str] = []
+        self.started = time.monotonic()
+
+    # -- the kernel -------------------------------------------------------------
+    def _start(self) -> None:
+        self.proc, rfd, wfd = start_kernel(self.assignment, self.limits, self.sandbox,
+                                           self.tmp / f"kernel{self.restarts}.err")
+        self.fds = (rfd, wfd)
+        self.peer = _wire.Peer(rfd, wfd, self.codec, self._handle)
+        try:
+            msg = self.peer.recv(time.monotonic() + 120)
+        except _wire.WireError as err:
+            raise KernelGone(f"the sandboxed kernel did not start ({err}): {self._kernel_stderr()}") from err
+        if msg.get("op") != "ready":
+            raise KernelGone("the sandboxed kernel did not start")
+
+    def _kernel_stderr(self) -> str:
+        path = self.tmp / f"kernel{self.restarts}.err"
+        try:
+            lines = path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return _first_line(lines[-1]) if lines else ""
+
+    def _stop(self) -> None:
+        if self.proc is not None:
+            stop_kernel(self.proc, self.fds)
+            self.proc = None
+
+    def _deadline(self, seconds: float) -> float:
+        total = self.started + self.limits.total_timeout
+        return min(time.monotonic() + seconds + GRACE, total)
+
+    def request(self, msg: dict, seconds: float | None = None) -> dict:
+        """Send ``msg`` to the kernel; it may work ``seconds`` (default: the cell limit)."""
+        if self.dead or self.peer is None:
+            raise KernelGone("not run: the kernel stopped earlier")
+        seconds = self.limits.cell_timeout if seconds is None else seconds
+        msg = dict(msg, timeout=seconds)
+        try:
+            return self.peer.request(msg, self._deadline(seconds))
+        except _wire.WireError as err:
+            raise KernelGone(str(err)) from err
+
+    # -- stand-ins for the student's objects ---------------------------------------
+    def _stub(self, ref: int):
+        grader = self
+
+        def ask(msg):
+            reply = grader.request(msg)
+            if reply["op"] == "raise":
+                raise _remote_exception(str(reply.get("type", "Error")), str(reply.get("message", "")))
+            return grader.codec.decode(reply.get("v"))
+
+        me = {"__ref__": ref, "side": "k"}
+
+        class StudentObject:
+            _limelab_stub_ref = staticmethod(lambda self: me)
+
+            def __call__(self, *args, **kwargs):
+                return ask({"op": "call", "f": me, "args": grader.codec.encode(list(args)),
+                            "kwargs": grader.codec.encode(dict(kwargs))})
+
+            def __getattr__(self, name):
+                if name.startswith("__") and name not in ("__name__", "__qualname__", "__doc__"):
+                    raise AttributeError(name)
+                return ask({"op": "getattr", "obj": me, "name": name})
+
+            def __getitem__(self, key):
+                return ask({"op": "getitem", "obj": me, "key": grader.codec.encode(key)})
+
+            def __len__(self):
+                return int(ask({"op": "len", "obj": me}))
+
+            def __iter__(self):
+                return iter(ask({"op": "list", "obj": me}))
+
+            def __repr__(self):
+                return str(ask({"op": "text", "obj": me, "how": "repr"}))
+
+            def __str__(self):
+                return str(ask({"op": "text", "obj": me, "how": "str"}))
+
+        return StudentObject()
+
+    def _handle(self, msg: dict) -> dict:
+        """Requests from the kernel: only calls of the callables a test handed to it."""
+        try:
+            if msg["op"] != "call":
+                raise PermissionError(f"the kernel may only call back functions it was given, not {msg['op']!r}")
+            data = msg.get("f")
+            if not isinstance(data, dict) or data.get("side") != "t" or int(data.get("__ref__", -1)) not in self.codec.table:
+                raise PermissionError("unknown function")
+            fn = self.codec.table[int(data["__ref__"])]
+            if isinstance(fn, (type, types.BuiltinFunctionType, types.ModuleType)):
+                raise PermissionError("the kernel may not call this")
+            args = self.codec.decode(msg.get("args", []))
+            kwargs = self.codec.decode(msg.get("kwargs", {"__dict__": {}}))
+            return {"op": "value", "v": self.codec.encode(fn(*args, **kwargs))}
+        except KernelGone:
+            raise
+        except BaseException as err:  # noqa: BLE001 - reported to the kernel as its exception
+            return {"op": "raise", "type": type(err).__name__, "message": str(err)[:2000]}
+
+    # -- cells -----------------------------------------------------------------
+    def kernel_exec(self, code: str, kind: str, label: str, replay: bool = True) -> dict | None:
+        """Run ``code`` in the kernel; return its error (type, message) or None.
+
+        A kernel that dies or hangs is restarted and the earlier cells replayed.
+        """
+        msg = {"op": "exec", "code": code, "kind": kind}
+        # the instructor's setup cells (imports, a model to load) get a generous limit:
+        # on a loaded machine they may well take longer than a student's cell may
+        seconds = max(300, 5 * self.limits.cell_timeout) if kind == "setup" else None
+        try:
+            reply = self.request(msg, seconds)
+        except KernelGone as err:
+            timed_out = "timed out" in str(err)
+            self._restart()
+            if timed_out:
+                return {"type": "Timeout", "message": f"timed out after {self.limits.cell_timeout} s "
+                        "and did not stop when interrupted; the kernel was restarted"}
+            return {"type": "KernelDied", "message": "the kernel crashed (the Python process exited) "
+                    "while running this cell; it was restarted"}
+        if replay:
+            self.history.append(msg)
+        return reply.get("error")
+
+    def _restart(self) -> None:
+        self._stop()
+        while self.restarts < MAX_RESTARTS and time.monotonic() < self.started + self.limits.total_timeout:
+            self.restarts += 1
+            try:
+                self._start()
+                for msg in self.history:
+                    self.request(msg, max(300, 5 * self.limits.cell_timeout) if msg["kind"] == "setup" else None)
+                return
+            except KernelGone:
+                self._stop()
+        self.dead = True
+
+    def run_setup(self, cell: dict) -> None:
+        before = {k: id(v) for k, v in self.ns.items()}
+        out = io.StringIO()
+        try:
+            with redirect_stdout(out), redirect_stderr(out):
+                exec(compile(cell["t_source"], f"<setup {cell['gid']}>", "exec"), self.ns)
+        except Exception as err:  # noqa: BLE001
+            self.messages.append(f"setup cell '{cell['gid']}' failed in the grader: "
+                                 f"{type(err).__name__}: {_first_line(str(err))}")
+        for name, value in self.ns.items():
+            if before.get(name) != id(value) and not name.startswith("__"):
+                self.codec.globals_by_name[name] = value
+                self.codec.globals_by_id[id(value)] = name
+        err = self.kernel_exec(cell["k_source"], "setup", cell["gid"])
+        if err is not None:
+            self.messages.append(f"cell '{cell['gid']}': {err['type']}: {_first_line(err['message'])}")
+
+    def _needed_names(self, tree: ast.AST) -> list[str]:
+        loads, stores = [], set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    if node.id not in loads:
+                        loads.append(node.id)
+                else:
+                    stores.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                stores.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    stores.add((alias.asname or alias.name).split(".")[0])
+            elif isinstance(node, ast.arg):
+                stores.add(node.arg)
+        return [n for n in loads if n not in stores and n not in self.ns and not hasattr(builtins, n)]
+
+    def run_test(self, cell: dict) -> tuple[float, str, bool]:
+        """Run a whole test cell here; return (score, problem, failed in the hidden part)."""
+        points = float(cell["points"])
+        filename = f"<test {cell['gid']}>"
+        try:
+            tree = ast.parse(cell["t_source"], filename)
+        except SyntaxError as err:
+            return 0.0, f"SyntaxError in the test cell: {err}", False
+        for name in self.student_names:
+            self.ns.pop(name, None)
+        self.student_names.clear()
+        try:
+            for name in self._needed_names(tree):
+                reply = self.request({"op": "lookup", "name": name})
+                if reply["op"] == "value":
+                    self.ns[name] = self.codec.decode(reply.get("v"))
+                    self.student_names.add(name)
+        except KernelGone:
+            self._restart()
+            return 0.0, "the kernel stopped while the test read the notebook's values", False
+        except (_wire.WireError, ValueError) as err:
+            return 0.0, f"a value could not be read from the notebook: {err}", False
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        out = io.StringIO()
+        try:
+            with redirect_stdout(out), redirect_stderr(out):
+                exec(compile(tree, filename, "exec"), self.ns)
+                value = eval(compile(last, filename, "eval"), self.ns) if last is not None else None
+        except KernelGone as err:
+            self._restart()
+            why = "timed out and did not stop when interrupted" if "timed out" in str(err) else "the kernel crashed"
+            return 0.0, f"{why} while the test called the notebook's code", False
+        except Exception as err:  # noqa: BLE001 - every failure is a verdict
+            hidden = self._in_hidden(err, filename, cell.get("hidden", []))
+            return 0.0, self._describe(err), hidden
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+            return float(min(max(value, 0.0), points)), "", False
+        return points, "", False
+
+    def _describe(self, err: BaseException) -> str:
+        name = type(err).__name__
+        if isinstance(err, _wire.RemoteError):
+            name, text = err.type_name, err.remote_message
+        else:
+            text = str(err)
+        if name == "CellTimeout":
+            return f"timed out after {self.limits.cell_timeout} s and was stopped (an endless loop?)"
+        if name == "MemoryError":
+            return f"MemoryError: the notebook ran out of memory ({self.limits.memory / 1024**3:g} GB limit)"
+        return f"{name}: {_first_line(text)}" if text.strip() else name
+
+    @staticmethod
+    def _in_hidden(err: BaseException, filename: str, hidden: list) -> bool:
+        lines = [fs.lineno for fs in traceback.extract_tb(err.__traceback__) if fs.filename == filename]
+        if not lines or not hidden:
+            return False
+        return hidden[0] <= lines[-1] <= hidden[1]
+
+    def run(self) -> dict:
+        questions, faults = [], []
+        try:
+            self._start()
+        except KernelGone as err:
+            return {"status": "error", "messages": [str(err)], "questions": []}
+        try:
+            for cell in self.spec["cells"]:
+                kind, gid = cell["kind"], cell["gid"]
+                if kind == "markdown":
+                    continue
+                if time.monotonic() > self.started + self.limits.total_timeout and not self.dead:
+                    self.dead = True
+                    faults.append(f"grading stopped after the total time limit of {self.limits.total_timeout} s")
+                if kind == "setup":
+                    self.run_setup(cell)
+                elif kind in ("student", "manual_code"):
+                    if self.dead:
+                        continue
+                    err = self.kernel_exec(cell["k_source"], "student", gid,
+                                           replay=True)
+                    if err is not None:
+                        faults.append(f"cell '{gid}': {self._describe_kernel_error(err)}")
+                        if err["type"] in ("Timeout", "KernelDied"):
+                            self.history = [m for m in self.history if m.get("code") != cell["k_source"]]
+                    if kind == "manual_code":
+                        questions.append({"question": gid, "score": None, "max_score": float(cell["points"]),
+                                          "kind": "manual", "problem": "", "hidden": False})
+                elif kind == "manual":
+                    questions.append({"question": gid, "score": None, "max_score": float(cell["points"]),
+                                      "kind": "manual", "problem": "", "hidden": False})
+                elif kind == "test":
+                    if not self.dead:
+                        self.kernel_exec(cell["k_source"], "visible", gid)
+                    if self.dead:
+                        score, problem, hidden = 0.0, "not run: the kernel crashed in an earlier cell and could not be restarted", False
+                    else:
+                        score, problem, hidden = self.run_test(cell)
+                    questions.append({"question": gid, "score": score, "max_score": float(cell["points"]),
+                                      "kind": "auto", "problem": problem, "hidden": hidden})
+                    if problem:
+                        faults.append(f"question '{gid}': {problem}")
+        finally:
+            self._stop()
+        return {"status": "graded", "questions": questions, "messages": self.messages + faults,
+                "restarts": self.restarts}
+
+    def _describe_kernel_error(self, err: dict) -> str:
+        if err["type"] in ("Timeout", "KernelDied"):
+            return err["message"]
+        if err["type"] in ("CellTimeout", "KeyboardInterrupt"):
+            return f"timed out after {self.limits.cell_timeout} s and was stopped (an endless loop?)"
+        if err["type"] == "MemoryError":
+            return f"MemoryError: the cell ran out of memory ({self.limits.memory / 1024**3:g} GB limit)"
+        msg = _first_line(err.get("message", ""))
+        return f"{err['type']}: {msg}" if msg else err["type"]
+
+    def close(self) -> None:
+        self._stop()
+        import shutil
+
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def evaluate(spec: dict) -> dict:
+    grader = Grader(spec)
+    try:
+        return grader.run()
+    finally:
+        grader.close()
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGTERM, _terminate)
+    with open(argv[0]) as fh:
+        spec = json.load(fh)
+    result = evaluate(spec)
+    tmp = argv[1] + ".part"
+    with open(tmp, "w") as fh:
+        json.dump(result, fh)
+    os.replace(tmp, argv[1])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,331 @@
+"""Plain-data messages between the grader's trusted process and a sandboxed kernel.
+
+This file runs on both sides of the sandbox wall (it is copied, read-only,
+into every sandbox), so it imports nothing from the grading package. A
+message is one line of JSON. Values cross the wall only as plain data:
+
+* ``None``, bools, ints, floats, strings: JSON itself;
+* lists as JSON lists; tuples, sets, dicts: tagged JSON objects;
+* numpy arrays and scalars (numeric dtypes only) and torch tensors: ``.npy``
+  bytes, base64-encoded, read back with ``np.load(allow_pickle=False)``;
+* a setup object (a name a locked setup cell defined, e.g. the course model):
+  its name, resolved on the other side to that side's own object;
+* anything else stays where it is and is sent as a numbered reference; the
+  other side gets a stand-in whose calls, attribute reads and indexing are
+  requests back across the wall.
+
+Nothing is ever unpickled, evaluated or imported from a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import select
+import time
+
+MAX_LINE = 256 * 1024 * 1024  # bytes: a bigger message is refused
+MAX_DEPTH = 40
+
+
+class WireError(Exception):
+    """The other side broke the protocol, went silent past its deadline, or died."""
+
+
+class RemoteError(Exception):
+    """An exception raised on the other side (its type name and message, as text)."""
+
+    def __init__(self, type_name: str, message: str):
+        super().__init__(f"{type_name}: {message}" if message else type_name)
+        self.type_name = type_name
+        self.remote_message = message
+
+
+def _npy_bytes(arr) -> str:
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _npy_load(text: str):
+    import numpy as np
+
+    return np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
+
+
+class Codec:
+    """Turns values into plain data and back, with a table of local objects.
+
+    ``globals_by_id`` maps ``id(obj)`` of setup objects to their names;
+    ``globals_by_name`` maps names back to objects. ``make_stub(ref)`` builds
+    the local stand-in for an object that lives on the other side;
+    ``encode_other(obj)`` may return a plain-data description for objects of
+    known kinds (a torch module, say) before falling back to a reference.
+    """
+
+    def __init__(self, side: str):
+        self.side = side
+        self.table: dict[int, object] = {}
+        self.next_ref = 1
+        self.globals_by_id: dict[int, str] = {}
+        self.globals_by_name: dict[str, object] = {}
+        self.make_stub = None
+        self.encode_other = None
+        self.decode_other = None
+
+    def ref(self, obj) -> dict:
+        for k, v in self.table.items():
+            if v is obj:
+                return {"__ref__": k, "side": self.side}
+        k = self.next_ref
+        self.next_ref += 1
+        self.table[k] = obj
+        return {"__ref__": k, "side": self.side}
+
+    def encode(self, obj, depth: int = 0):
+        if depth > MAX_DEPTH:
+            raise ValueError("value nested too deeply to send")
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return obj if type(obj) in (int, bool) else int(obj)
+        if isinstance(obj, float):
+            if obj != obj or obj in (float("inf"), float("-inf")):
+                return {"__float__": repr(obj)}
+            return float(obj)
+        stub_ref = getattr(type(obj), "_limelab_stub_ref", None)
+        if stub_ref is not None:
+            return stub_ref(obj)
+        name = self.globals_by_id.get(id(obj))
+        if name is not None and self.globals_by_name.get(name) is obj:
+            return {"__global__": name}
+        if type(obj) is list:
+            return [self.encode(x, depth + 1) for x in obj]
+        if type(obj) is tuple:
+            return {"__tuple__": [self.encode(x, depth + 1) for x in obj]}
+        if type(obj) in (set, frozenset):
+            return {"__set__": [self.encode(x, depth + 1) for x in obj]}
+        if type(obj) is dict:
+            if all(type(k) is str for k in obj):
+                return {"__dict__": {k: self.encode(v, depth + 1) for k, v in obj.items()}}
+            return {"__pairs__": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                                  for k, v in obj.items()]}
+        module = type(obj).__module__ or ""
+        if module == "numpy" or module.startswith("numpy."):
+            import numpy as np
+
+            if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufcSU":
+                return {"__ndarray__": _npy_bytes(obj)}
+            if isinstance(obj, np.generic) and np.asarray(obj).dtype.kind in "biufcSU":
+                return {"__npscalar__": _npy_bytes(np.asarray(obj))}
+        if module.startswith("torch") and type(obj).__name__ in ("Tensor", "Parameter"):
+            arr = obj.detach().cpu().numpy()
+            return {"__tensor__": _npy_bytes(arr), "grad": bool(obj.requires_grad)}
+        if self.encode_other is not None:
+            other = self.encode_other(obj)
+            if other is not None:
+                return other
+        return self.ref(obj)
+
+    def decode(self, data, depth: int = 0):
+        if depth > MAX_DEPTH:
+            raise ValueError("value nested too deeply")
+        if data is None or isinstance(data, (bool, int, float, str)):
+            return data
+        if isinstance(data, list):
+            return [self.decode(x, depth + 1) for x in data]
+        if not isinstance(data, dict) or len(data) == 0:
+            raise WireError("malformed value")
+        if "__float__" in data:
+            return float(str(data["__float__"]))
+        if "__tuple__" in data:
+            return tuple(self.decode(x, depth + 1) for x in data["__tuple__"])
+        if "__set__" in data:
+            return {self.decode(x, depth + 1) for x in data["__set__"]}
+        if "__dict__" in data:
+            return {str(k): self.decode(v, depth + 1) for k, v in data["__dict__"].items()}
+        if "__pairs__" in data:
+            return {self.decode(k, depth + 1): self.decode(v, depth + 1) for k, v in data["__pairs__"]}
+        if "__ndarray__" in data:
+            return _npy_load(data["__ndarray__"])
+        if "__npscalar__" in data:
+            return _npy_load(data["__npscalar__"])[()]
+        if "__tensor__" in data:
+            import torch
+
+            t = torch.from_numpy(_npy_load(data["__tensor__"]).copy())
+            if data.get("grad") and t.is_floating_point():
+                t.requires_grad_(True)
+            return t
+        if "__global__" in data:
+            name = str(data["__global__"])
+            if name not in self.globals_by_name:
+                raise WireError(f"unknown setup object {name!r}")
+            return self.globals_by_name[name]
+        if "__ref__" in data:
+            k = int(data["__ref__"])
+            if data.get("side") == self.side:
+                if k not in self.table:
+                    raise WireError(f"unknown reference {k}")
+                return self.table[k]
+            return self.make_stub(k)
+        if self.decode_other is not None:
+            return self.decode_other(data)
+        raise WireError("unknown value tag")
+
+
+LAYERS = ("Linear", "Conv2d", "ReLU", "Tanh", "Sigmoid", "Softplus", "Flatten", "MaxPool2d",
+          "AvgPool2d", "Softmax", "LogSoftmax", "Identity", "Dropout", "Sequential")
+
+
+def module_to_wire(obj, codec: Codec, hooks: bool) -> dict | None:
+    """A torch module made only of standard layers, as plain data (layers and weights).
+
+    Returns None for anything else (which then travels as a reference).
+    ``hooks``: also send the module's forward hooks, as references the other
+    side calls (with no arguments) whenever its copy runs forward.
+    """
+    module = type(obj).__module__ or ""
+    if not module.startswith("torch.nn"):
+        return None
+    import torch
+
+    if not isinstance(obj, torch.nn.Module):
+        return None
+
+    def spec(m):
+        kind = type(m).__name__
+        if kind not in LAYERS or type(m).__module__.split(".")[:2] != ["torch", "nn"]:
+            raise TypeError(kind)
+        if kind == "Sequential":
+            return {"type": kind, "children": [spec(c) for c in m]}
+        args, kwargs = [], {}
+        if kind == "Linear":
+            args, kwargs = [m.in_features, m.out_features], {"bias": m.bias is not None}
+        elif kind == "Conv2d":
+            if isinstance(m.padding, str):
+                raise TypeError(kind)
+            args = [m.in_channels, m.out_channels, list(m.kernel_size)]
+            kwargs = {"stride": list(m.stride), "padding": list(m.padding),
+                      "dilation": list(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+        elif kind in ("Softmax", "LogSoftmax"):
+            kwargs = {"dim": m.dim}
+        elif kind in ("MaxPool2d", "AvgPool2d"):
+            args = [m.kernel_size, m.stride]
+        elif kind == "Flatten":
+            args = [m.start_dim, m.end_dim]
+        elif kind == "Softplus":
+            kwargs = {"beta": m.beta, "threshold": m.threshold}
+        state = {k: codec.encode(v.detach().cpu().numpy()) for k, v in m.state_dict().items()}
+        return {"type": kind, "args": codec.encode(args), "kwargs": codec.encode(kwargs), "state": state}
+
+    try:
+        data = {"__module__": spec(obj), "training": bool(obj.training)}
+    except TypeError:
+        return None
+    if hooks:
+        data["hooks"] = [codec.ref(h)["__ref__"] for h in obj._forward_hooks.values()]
+    return data
+
+
+def module_from_wire(data: dict, codec: Codec, hook_stub=None):
+    """Rebuild a module sent by :func:`module_to_wire` (hooks only if ``hook_stub`` is given)."""
+    if not isinstance(data, dict) or "__module__" not in data:
+        raise WireError("unknown value tag")
+    import numpy as np
+    import torch
+
+    def build(spec):
+        kind = str(spec["type"])
+        if kind not in LAYERS:
+            raise WireError(f"cannot rebuild a {kind} layer")
+        if kind == "Sequential":
+            return torch.nn.Sequential(*[build(s) for s in spec["children"]])
+        args = [tuple(a) if isinstance(a, list) else a for a in codec.decode(spec.get("args", []))]
+        kwargs = {k: tuple(v) if isinstance(v, list) else v
+                  for k, v in codec.decode(spec.get("kwargs", {"__dict__": {}})).items()}
+        layer = getattr(torch.nn, kind)(*args, **kwargs)
+        state = {}
+        for k, v in spec["state"].items():
+            arr = codec.decode(v)
+            if not isinstance(arr, np.ndarray):
+                raise WireError("bad weights")
+            state[k] = torch.from_numpy(arr.copy())
+        if any(t.dtype == torch.float64 for t in state.values()):
+            layer = layer.double()
+        layer.load_state_dict(state)
+        return layer
+
+    module = build(data["__module__"]).train(bool(data.get("training", False)))
+    if hook_stub is not None:
+        for hook in data.get("hooks", []):
+            stub = hook_stub(int(hook))
+            module.register_forward_hook(lambda *a, _s=stub: _s())
+    return module
+
+
+REPLIES = ("value", "raise", "done", "missing")
+
+
+class Peer:
+    """One end of the wall: send requests, serve the other side's requests meanwhile."""
+
+    def __init__(self, rfd: int, wfd: int, codec: Codec, handler):
+        self.rfd, self.wfd = rfd, wfd
+        self.codec = codec
+        self.handler = handler  # handler(msg) -> reply dict
+        self.buf = b""
+
+    def send(self, msg: dict) -> None:
+        data = (json.dumps(msg, allow_nan=True) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            n = os.write(self.wfd, view)
+            view = view[n:]
+
+    def recv(self, deadline: float | None = None) -> dict:
+        while b"\n" not in self.buf:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WireError("timed out")
+                ready, _, _ = select.select([self.rfd], [], [], left)
+                if not ready:
+                    raise WireError("timed out")
+            chunk = os.read(self.rfd, 1 << 20)
+            if not chunk:
+                raise WireError("the other side closed the connection")
+            self.buf += chunk
+            if len(self.buf) > MAX_LINE:
+                raise WireError("message too large")
+        line, self.buf = self.buf.split(b"\n", 1)
+        try:
+            msg = json.loads(line)
+        except ValueError as err:
+            raise WireError("malformed message") from err
+        if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
+            raise WireError("malformed message")
+        return msg
+
+    def request(self, msg: dict, deadline: float | None = None) -> dict:
+        """Send ``msg`` and return the reply, serving nested requests until it comes."""
+        self.send(msg)
+        return self.wait_reply(deadline)
+
+    def wait_reply(self, deadline: float | None = None) -> dict:
+        while True:
+            reply = self.recv(deadline)
+            if reply["op"] in REPLIES:
+                return reply
+            self.send(self.handler(reply))
+
+    def serve_forever(self) -> None:
+        while True:
+            msg = self.recv()
+            if msg["op"] == "quit":
+                return
+            self.send(self.handler(msg))
