@@ -51,27 +51,34 @@ GB = 1024**3
 #: lime, shap, captum (no homework needs them). hw1 also loses scikit-learn's Ridge.
 LIBRARY_POLICY: dict[str, dict] = {
     "hw1_lime_from_scratch": {
-        "modules": ["_validation", "perturbation", "zoo"],
+        "modules": ["_validation", "_deprecation", "perturbation", "zoo"],
         "remove": {}, "sklearn_ridge": False,
     },
     "hw2_integrated_gradients": {
-        "modules": ["_validation", "perturbation", "zoo", "theory"],
+        "modules": ["_validation", "_deprecation", "sampling", "segmentation", "perturbation", "zoo",
+                    "theory"],
         "remove": {}, "sklearn_ridge": True,
     },
     "hw3_shapley": {
-        "modules": ["_validation", "perturbation", "zoo", "shapley"],
+        "modules": ["_validation", "_deprecation", "sampling", "perturbation", "zoo", "shapley"],
+        # every function that computes a Shapley value or a KernelSHAP fit (lime_core/shapley/
+        # exact.py and kernel.py); the games (games.py) stay
         "remove": {"shapley": ["shapley_exact", "shapley_permutation", "shapley_kernel_weight",
                                "kernel_shap", "kernel_shap_game", "shapley_sampling",
-                               "shapley_values"]},
+                               "shapley_values", "shapley_weight", "all_coalitions",
+                               "_choose_coalitions", "_reduced_problem", "_solve_normal_equations",
+                               "_constrained_wls", "_size_masses", "_subsets_of_size"]},
         "sklearn_ridge": True,
     },
     "hw4_axioms": {"modules": None, "remove": {}, "sklearn_ridge": True},
     "hw5_sanity_checks": {
-        "modules": ["_validation", "perturbation", "zoo", "theory", "gradients"],
+        "modules": ["_validation", "_deprecation", "sampling", "segmentation", "perturbation", "zoo",
+                    "theory", "gradients"],
         "remove": {}, "sklearn_ridge": True,
     },
     "hw6_evaluation": {
-        "modules": ["_validation", "perturbation", "zoo", "theory", "kernels", "sampling"],
+        "modules": ["_validation", "_deprecation", "perturbation", "zoo", "theory", "kernels", "sampling",
+                    "segmentation"],
         "remove": {}, "sklearn_ridge": True,
     },
     "hw7_explain_your_model": {"modules": None, "remove": {}, "sklearn_ridge": True},
@@ -109,7 +116,16 @@ def _strip_functions(source: str, names: list[str]) -> str:
             start = min([node.lineno] + [d.lineno for d in node.decorator_list])
             drop.append((start, node.end_lineno))
     for start, end in sorted(drop, reverse=True):
-        lines[start - 1:end] = ["# removed in this assignment's sandbox\n"]
+        name = next(n.name for n in tree.body
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                    and min([n.lineno] + [d.lineno for d in n.decorator_list]) == start)
+        # a stand-in keeps the package's own imports working, and has no reference code in it
+        lines[start - 1:end] = [
+            "# removed in this assignment's sandbox\n",
+            f"def {name}(*args, **kwargs):\n",
+            f"    raise NotImplementedError('{name} is the exercise in this assignment: "
+            "write it yourself')\n",
+        ]
     return "".join(lines)
 
 
@@ -159,6 +175,9 @@ def library_view(assignment: str) -> Path:
             continue
         if path.is_dir():
             shutil.copytree(path, lib / path.name, ignore=shutil.ignore_patterns("__pycache__"))
+            if stem in policy["remove"]:          # a package (e.g. shapley/): strip in every file
+                for module in (lib / path.name).rglob("*.py"):
+                    module.write_text(_strip_functions(module.read_text(), policy["remove"][stem]))
         elif path.suffix == ".py":
             text = path.read_text()
             if stem in policy["remove"]:
