@@ -487,7 +487,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         label = self.target_label
         if i == 0:
             self.im_sample.set_data(np.clip(self.image_array, 0, 1))
-            self.ax_sample.set_title(f"the image: f = {self.y[0]:.3f}\nN = {N}, w = "
+            self.ax_sample.set_title(f"the image: f = {self.y[0]:.3f}\nw = "
                                      f"{self.kernel_width:.3g}: press Play", fontsize=9)
             self.im_overlay.set_data(np.zeros((*self.segment_index.shape, 4)))
             self._set_static_text(self.ax_overlay.title,
@@ -495,12 +495,20 @@ class ImagePerturbationPlayer(AnimatedWidget):
             for line in self.path_lines:
                 line.set_data([], [])
             self.cursor.set_xdata([0, 0])
-            for bar in self.bars:
-                bar.set_width(0.0)
+            # no sample yet: the bars preview, faded, where the fit on all N samples ends
+            # (so every fit knob shows its effect at frame 0 too)
+            for bar, value in zip(self.bars, self.path.coef[-1, self.shown_features],
+                                  strict=True):
+                bar.set_width(value)
+                bar.set_alpha(0.3)
+            self._set_static_text(self.ax_bars.title, f"preview: fit on all\n{N} samples")
             self.errorbars.set_segments([])
             self.shown_coef = np.zeros(len(self.shown_features))
             self.shown_stderr = np.full(len(self.shown_features), np.nan)
             return
+        self._set_static_text(self.ax_bars.title, "coefficients at n\n(±1 s.e.)")
+        for bar in self.bars:
+            bar.set_alpha(1.0)
         s = i - 1  # the sample shown
         self.im_sample.set_data(np.clip(self.perturbed_image(s), 0, 1))
         off = int((~self.masks[s]).sum())
