@@ -152,11 +152,11 @@ COURSE_CELLS = [
     ("lime_2d", "from widgets import LimeIntuition2D\nw = LimeIntuition2D()\nfor _ in range(10):\n"
                 "    w.step()\nw",
      [("step", "refit", "slider"), ("kernel width", "refit", "slider"),
-      ("samples N", "model", "slider"), ("x₁", "model", "slider")]),
+      ("samples N", "model", "readout"), ("x₁", "model", "slider")]),
     ("text", "from widgets import TextPerturbationPlayer\nw = TextPerturbationPlayer()\n"
              "for _ in range(5):\n    w.step()\nw",
      [("step", "refit", "slider"), ("kernel width", "refit", "slider"),
-      ("samples N", "model", "slider"), ("target", "refit", "dropdown")]),
+      ("samples N", "model", "readout"), ("target", "refit", "dropdown")]),
     ("text_review", "from lime_core import zoo\nfrom widgets import TextPerturbationPlayer\n"
                     "books = zoo.load_books(random_state=0)\n"
                     "m = zoo.train_books_logreg(books, n_words=10)\n"
@@ -170,16 +170,16 @@ COURSE_CELLS = [
               "class_names=animals.class_names, replacement='grey', num_samples=150, "
               "num_features=5)\nfor _ in range(5):\n    w.step()\nw",
      [("step", "refit", "slider"), ("kernel width", "refit", "slider"),
-      ("K", "refit", "slider"), ("ridge alpha", "refit", "slider"),
+      ("K", "refit", "readout"), ("ridge alpha", "refit", "slider"),
       ("selection", "refit", "dropdown"), ("target", "refit", "dropdown"),
-      ("samples N", "model", "slider"), ("replacement", "model", "dropdown"),
+      ("samples N", "model", "readout"), ("replacement", "model", "dropdown"),
       ("segmentation", "model", "dropdown"), ("granularity", "model", "dropdown")]),
     ("kernel_width", "from widgets import KernelWidthExplorer\nw = KernelWidthExplorer()\nw",
      [("step", "refit", "slider"), ("superpixel", "refit", "dropdown"),
-      ("target", "refit", "dropdown"), ("samples N", "model", "slider")]),
+      ("target", "refit", "dropdown"), ("samples N", "model", "readout")]),
     ("ig", "from widgets import IntegratedGradientsPath\n"
            "w = IntegratedGradientsPath(steps=20, method='riemann_right')\nw.step()\nw",
-     [("α step", "refit", "slider"), ("steps m", "model", "slider"),
+     [("α step", "refit", "slider"), ("steps m", "model", "readout"),
       ("rule", "model", "dropdown")]),
     ("shapley", "from widgets import ShapleyExplorer\n"
                 "w = ShapleyExplorer(num_permutations=40, random_state=0)\nw.step()\nw",
@@ -187,7 +187,7 @@ COURSE_CELLS = [
     ("curves", "from widgets import DeletionInsertionCurves\n"
                "w = DeletionInsertionCurves(steps=16)\nw.step()\nw",
      [("step", "refit", "slider"), ("images of", "refit", "dropdown"),
-      ("steps", "model", "slider")]),
+      ("steps", "model", "readout")]),
     ("sanity", "from widgets import SanityCheckCascade\n"
                "w = SanityCheckCascade(random_state=0)\nw.step()\nw",
      [("layers randomised", "refit", "slider")]),
@@ -347,11 +347,20 @@ def _control(page, k: int, label: str, kind: str):
 
 def _move(page, k: int, label: str, how: str) -> float:
     """Change a control as a student would; return the page time just before the change."""
-    if how == "slider":
+    if how == "slider":  # a continuous slider: the arrow key moves it one step
         handle = _control(page, k, label, "slider").locator(".noUi-handle").first
         handle.focus()
         t0 = page.evaluate("() => performance.now()")
         handle.press("ArrowRight")
+        return t0
+    if how == "readout":  # a slider that reports on release: type a value into its readout
+        readout = _control(page, k, label, "slider").locator(".widget-readout").first
+        value = int(float(readout.text_content().strip())) + 1
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type(str(value))
+        t0 = page.evaluate("() => performance.now()")
+        page.keyboard.press("Enter")
         return t0
     select = _control(page, k, label, "dropdown").locator("select")
     options = select.locator("option").all_text_contents()

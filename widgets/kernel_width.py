@@ -267,7 +267,7 @@ class KernelWidthExplorer(AnimatedWidget):
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.ticklabel_format(axis="y", useOffset=False, style="plain")
         self.ax_paths.tick_params(labelsize=8)
-        self.title = ax.set_title(" ", fontsize=9)
+        self.title = ax.set_title(" \n ", fontsize=9)
         self._animate(self.im_coef, *self.labels, self.cursor, self.title)
 
     def _restyle(self) -> None:
@@ -300,5 +300,5 @@ class KernelWidthExplorer(AnimatedWidget):
         h = int(self.highlight_control.value)
         flips = ", ".join(str(j) for j in self.sign_flips) or "none"
         limit = f"limit {self.limit[i, h]:+.3f}" if self.has_limit else "no closed form: d > 16"
-        self.title.set_text(f"ν = {nu:.3f}: superpixel {h} = {coef[h]:+.3f} ({limit}); "
-                            f"sign flips: {flips}")
+        self.title.set_text(f"ν = {nu:.3f}: superpixel {h} = {coef[h]:+.3f} ({limit})\n"
+                            f"superpixels whose sign flips: {flips}")

@@ -290,5 +290,5 @@ class LimeIntuition2D(AnimatedWidget):
         self.boundary.set_data(pts[:, 0], pts[:, 1])
         beta, b = self.coefficients_at(i)
         self.title.set_text(
-            f"n = {i}, w = {self.kernel_width:.2g}:  g(z) = {b:.2f} "
+            f"n = {i} of {self.num_samples}, w = {self.kernel_width:.2g}:  g(z) = {b:.2f} "
             f"{beta[0]:+.2g}·z₁ {beta[1]:+.2g}·z₂")
