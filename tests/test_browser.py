@@ -350,8 +350,9 @@ def _move(page, k: int, label: str, how: str) -> float:
     if how == "slider":  # a continuous slider: the arrow key moves it one step
         handle = _control(page, k, label, "slider").locator(".noUi-handle").first
         handle.focus()
+        at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
         t0 = page.evaluate("() => performance.now()")
-        handle.press("ArrowRight")
+        handle.press("ArrowLeft" if at_end else "ArrowRight")
         return t0
     if how == "readout":  # a slider that reports on release: type a value into its readout
         readout = _control(page, k, label, "slider").locator(".widget-readout").first
