@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -247,4 +248,34 @@ def test_course_figures_follow_the_layout_rule(notebook):
     out = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("name") == "stdout")
     assert out.startswith("LAYOUT-PROBLEMS "), out
     problems = json.loads(out.split(" ", 1)[1])
+    problems += _noise(nb.cells[1:-1])
     assert not problems, f"{notebook}:\n" + "\n".join(problems)
+
+
+# printed output a student should not see: object reprs, numpy scalar reprs, 16-digit floats
+NOISE = [
+    (re.compile(r"^(Text|Line2D|<matplotlib|<Figure|\[<matplotlib)"), "a matplotlib object's repr"),
+    (re.compile(r"np\.(float|int|bool)\w*\("), "a numpy scalar repr"),
+    (re.compile(r"\d\.\d{12,}"), "a full-precision float"),
+]
+
+
+def _noise(cells) -> list[str]:
+    found = []
+    for k, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                text = output.get("text", "")
+            elif output.get("output_type") == "execute_result":
+                text = output.get("data", {}).get("text/plain", "")
+                if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
+                    continue
+            else:
+                continue
+            for line in text.splitlines():
+                for pattern, what in NOISE:
+                    if pattern.search(line.strip()):
+                        found.append(f"cell {k}: {what}: {line.strip()[:80]!r}")
+    return found
