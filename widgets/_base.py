@@ -44,6 +44,7 @@ IMAGE_FORMATS = ("png", "jpeg")
 LOGICAL_DPI = 100
 # Smallest font (points) any widget uses: 8 pt is 11 px at LOGICAL_DPI (course rule: >= 10 px).
 MIN_FONT_PT = 8
+CONTROL_WIDTH = "272px"
 
 
 class CountingModel:
@@ -266,6 +267,9 @@ class AnimatedWidget(ipywidgets.VBox):
         ``controls`` are kept as ``self.controls`` (the knobs a student can move; tests
         move each of them)."""
         self.controls = list(controls)
+        for control in self.controls:  # three to a row inside an 840 px wide widget
+            if control.layout.width is None:
+                control.layout.width = CONTROL_WIDTH
         rows = [ipywidgets.HBox(list(controls[i:i + 3]), layout=ipywidgets.Layout(
             flex_flow="row wrap")) for i in range(0, len(controls), 3)]
         self.children = [
