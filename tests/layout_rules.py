@@ -5,7 +5,8 @@ A figure passes when, at the size a student sees it,
 * no two drawn texts overlap (titles, tick labels, axis labels, legends, annotations,
   data labels), by more than ``TOLERANCE_PX`` in both directions;
 * no text is smaller than ``MIN_TEXT_PX`` CSS pixels;
-* no text is cut off by the figure's edge;
+* no text is cut off by the figure's edge (widgets; an inline notebook figure is saved
+  with ``bbox_inches="tight"``, which grows it around every text);
 * no axis shows an offset or scale text (``1e-8``, ``+1.0001``): a degenerate axis.
 
 The texts checked are the ones Agg really draws (``Text.draw`` is observed while the
@@ -59,8 +60,12 @@ def _label(text: Any) -> str:
     return repr(s if len(s) <= 40 else s[:37] + "...")
 
 
-def check_drawn(fig: Any, drawn: list, display_scale: float, where: str = "") -> list[str]:
-    """The rule's violations among texts ``drawn`` on ``fig`` (see the module docstring)."""
+def check_drawn(fig: Any, drawn: list, display_scale: float, where: str = "",
+                edges: bool = True) -> list[str]:
+    """The rule's violations among texts ``drawn`` on ``fig`` (see the module docstring).
+
+    ``edges=False`` skips the cut-off check (the inline backend saves with
+    ``bbox_inches="tight"``, which grows the picture to include every text)."""
     problems = []
     prefix = f"{where}: " if where else ""
     width, height = fig.bbox.width, fig.bbox.height
@@ -72,7 +77,7 @@ def check_drawn(fig: Any, drawn: list, display_scale: float, where: str = "") ->
         px = text.get_fontsize() * fig.dpi / 72.0 * display_scale
         if px < MIN_TEXT_PX - 0.05:
             problems.append(f"{prefix}text {_label(text)} is {px:.1f} px (< {MIN_TEXT_PX:.0f})")
-        if (box.x0 < -TOLERANCE_PX or box.y0 < -TOLERANCE_PX
+        if edges and (box.x0 < -TOLERANCE_PX or box.y0 < -TOLERANCE_PX
                 or box.x1 > width + TOLERANCE_PX or box.y1 > height + TOLERANCE_PX):
             problems.append(f"{prefix}text {_label(text)} is cut off by the figure's edge")
     tol = TOLERANCE_PX / display_scale
@@ -95,7 +100,8 @@ def check_drawn(fig: Any, drawn: list, display_scale: float, where: str = "") ->
     return problems
 
 
-def check_figure(fig: Any, display_scale: float | None = None, where: str = "") -> list[str]:
+def check_figure(fig: Any, display_scale: float | None = None, where: str = "",
+                 edges: bool = True) -> list[str]:
     """Draw ``fig`` with Agg and return the rule's violations (empty list: it passes).
 
     ``display_scale`` defaults to an inline notebook figure's: the figure is shown at
@@ -109,7 +115,7 @@ def check_figure(fig: Any, display_scale: float | None = None, where: str = "") 
         display_scale = min(1.0, OUTPUT_WIDTH_PX / fig.bbox.width)
     with recording_texts() as drawn:
         fig.canvas.draw()
-    return check_drawn(fig, drawn, display_scale, where)
+    return check_drawn(fig, drawn, display_scale, where, edges)
 
 
 def check_widget(widget: Any, where: str = "") -> list[str]:
@@ -141,7 +147,7 @@ def install_notebook_hook(report: Callable[[str], None] | None = None) -> list[s
         if not title:
             title = next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
         where = f"figure {counter['n']} {title[:50]!r}"
-        found = check_figure(fig, where=where)
+        found = check_figure(fig, where=where, edges=False)
         problems.extend(found)
         if report is not None:
             for p in found:
