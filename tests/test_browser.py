@@ -264,7 +264,7 @@ def test_image_player_renders_plays_and_reacts_in_chromium(lab_server):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{lab_server}/lab/tree/{NOTEBOOK.name}")
+            page.goto(f"{lab_server}/lab/tree/{NOTEBOOK.name}?reset")
             page.wait_for_selector(".jp-NotebookPanel")
             page.wait_for_function(_KERNEL_IDLE, timeout=TIMEOUT_MS)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
@@ -377,13 +377,13 @@ def _run_course_notebook(browser, server: str, width: int, height: int, ratio: f
                                   device_scale_factor=ratio)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"{server}/lab/tree/{COURSE_WIDGETS}")
+    page.goto(f"{server}/lab/tree/{COURSE_WIDGETS}?reset")
     page.wait_for_selector(".jp-NotebookPanel")
     page.wait_for_function(_KERNEL_IDLE, timeout=TIMEOUT_MS)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(f"""() => document.querySelectorAll(
         '.jp-Notebook .jp-Cell img.widget-image').length === {len(COURSE_CELLS)}""",
-                           timeout=TIMEOUT_MS)
+                           timeout=3 * TIMEOUT_MS)  # nine widgets, three zoo models
     page.wait_for_function(_KERNEL_IDLE, timeout=TIMEOUT_MS)
     return context, page
 
@@ -478,7 +478,7 @@ def test_play_under_cpu_load_stops_within_half_a_second_of_its_end(lab_server,
     page.set_default_timeout(TIMEOUT_MS)
     burners = []
     try:
-        page.goto(f"{lab_server}/lab/tree/{COURSE_WIDGETS}")
+        page.goto(f"{lab_server}/lab/tree/{COURSE_WIDGETS}?reset")
         page.wait_for_selector(".jp-NotebookPanel")
         page.wait_for_function(_KERNEL_IDLE, timeout=TIMEOUT_MS)
         k = [name for name, _, _ in COURSE_CELLS].index("text")
