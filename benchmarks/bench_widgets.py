@@ -32,6 +32,9 @@ import time
 import numpy as np
 
 N_SAMPLES = 500
+# (format, pixel ratio): the default (PNG at 2x, sharp on a projector and a 2x display),
+# JPEG at 2x, and the first version's frames (JPEG at 80 dpi = 0.8x, stretched by the browser)
+CONFIGS = (("png", 2.0), ("jpeg", 2.0), ("jpeg", 0.8))
 SIZE = 224
 FRAMES = 40
 # a drag of the kernel-width slider from 0.1 to 1 and back (what the throttle lets through)
@@ -95,16 +98,17 @@ def main() -> None:
 
     with threadpool_limits(limits=1):
         results = {}
-        for fmt in ("jpeg", "png"):
+        for fmt, ratio in CONFIGS:
             player = ImagePerturbationPlayer(image, f, num_samples=N_SAMPLES, debounce=0,
-                                             image_format=fmt, random_state=0)
+                                             image_format=fmt, pixel_ratio=ratio,
+                                             random_state=0)
             d = player.num_superpixels
             frame_wall, frame_cpu, naive_wall = [], [], []
             for k in range(FRAMES):  # rounds alternate ours / naive
                 w, c = _timed(player.step)
                 frame_wall.append(w)
                 frame_cpu.append(c)
-                if fmt == "jpeg" and k % 4 == 0:
+                if (fmt, ratio) == CONFIGS[0] and k % 4 == 0:
                     naive_wall.append(_timed(lambda p=player: _naive_frame(p, p.frame))[0])
             player.go_to(N_SAMPLES // 2)
             calls = player.model_calls
@@ -119,7 +123,7 @@ def main() -> None:
             assert player.model_calls == calls, "a kernel-width change called the model"
             assert player.renders == redraws_before + len(WIDTHS)
             backgrounds = player.background_draws - backgrounds_before
-            results[fmt] = (np.median(frame_wall), np.median(frame_cpu),
+            results[f"{fmt} at {ratio:g}x"] = (np.median(frame_wall), np.median(frame_cpu),
                             np.median(kw_wall), np.median(kw_cpu),
                             np.median(naive_wall) if naive_wall else float("nan"), backgrounds)
 
@@ -146,16 +150,17 @@ def main() -> None:
         naive_text = f"{1000 * naive:.1f} ms" if np.isfinite(naive) else "-"
         print(f"| {fmt} | {1000 * fw:.1f} ms | {1000 * fc:.1f} ms | {naive_text} | {ratio} | "
               f"{1000 * kw:.1f} ms | {1000 * kc:.1f} ms |")
-    kw = results["jpeg"][2]
+    default = results[f"{CONFIGS[0][0]} at {CONFIGS[0][1]:g}x"]
+    kw = default[2]
     print(f"{len(WIDTHS)} kernel-width values (a drag 0.1 -> 1 -> 0.1): the static background "
-          f"was redrawn {results['jpeg'][5]} times (axis limits left behind)")
+          f"was redrawn {default[5]} times (axis limits left behind)")
     print(f"kernel-width change: {1000 * kw:.1f} ms vs running LIME again: lime_core "
           f"{1000 * rerun_ours:.0f} ms ({rerun_ours / kw:.0f}x), lime 0.2.0.1 "
           f"{1000 * rerun_lime:.0f} ms ({rerun_lime / kw:.0f}x)")
-    frame_ok = results["jpeg"][0] <= 0.050
-    kw_ok = results["jpeg"][2] <= 0.100
+    frame_ok = default[0] <= 0.050
+    kw_ok = default[2] <= 0.100
     print(f"goals: frame <= 50 ms {'met' if frame_ok else 'NOT met'}, "
-          f"kernel width <= 100 ms {'met' if kw_ok else 'NOT met'} (wall, default JPEG frames)")
+          f"kernel width <= 100 ms {'met' if kw_ok else 'NOT met'} (wall, default PNG at 2x)")
 
 
 if __name__ == "__main__":

@@ -359,7 +359,12 @@ def test_text_player_lime_animation_matches_lime_text(sentiment):
     w.go_to(-1)
     assert all(b.style.button_color for b in w.token_buttons)
     widths = [bar.get_width() for bar in w.bars]
-    np.testing.assert_allclose(widths, w.path.coef[-1])
+    np.testing.assert_allclose(widths, w.bar_values(w.path.coef[-1]))
+    # the bars are the top words of the final fit, then one bar for the rest (their sum)
+    top = np.argsort(-np.abs(w.fit.coef), kind="stable")[:len(w.bar_features)]
+    np.testing.assert_array_equal(w.bar_features, top)
+    if len(w.grouped_features):
+        assert widths[-1] == pytest.approx(w.path.coef[-1][w.grouped_features].sum())
     _assert_static_fallback(w)
 
 
@@ -570,3 +575,116 @@ def test_kernel_width_explorer_without_closed_form_for_many_superpixels():
     assert w.model_calls == 1 + 1  # the image itself, then the samples (no 2^d sweep)
     assert w.empirical.shape == (3, 20) and np.isfinite(w.empirical).all()
     assert "no closed form" in w.title.get_text()
+
+
+# --------------------------------------------------------------------------- projector rules
+
+
+def test_frame_worker_skips_frames_it_cannot_keep_up_with():
+    import time
+
+    from widgets._base import FrameWorker
+
+    drawn = []
+
+    def slow_draw(i):
+        time.sleep(0.02)
+        drawn.append(i)
+
+    worker = FrameWorker(slow_draw)
+    for i in range(50):  # Play's ticks arrive faster than one frame is drawn
+        worker.request(i)
+    assert worker.wait(5.0)
+    assert drawn[-1] == 49  # the last frame is always drawn
+    assert len(drawn) < 10 and worker.skipped == 50 - len(drawn)
+    assert drawn == sorted(drawn)
+
+
+def test_widget_picture_is_rendered_at_its_display_size_times_the_pixel_ratio():
+    from PIL import Image
+
+    from widgets import ShapleyExplorer
+
+    w = ShapleyExplorer(num_permutations=5, repeats=1, debounce=0)
+    width, height = w.display_size
+    assert (width, height) == (round(100 * w.figsize[0]), round(100 * w.figsize[1]))
+    assert w.image.layout.width == f"{width}px" and w.image.layout.height == f"{height}px"
+    assert w.image.format == "png"
+    import io
+
+    png = Image.open(io.BytesIO(w.image.value))
+    assert png.size == (2 * width, 2 * height)  # sharp on a 2x display, never scaled up
+    w1 = ShapleyExplorer(num_permutations=5, repeats=1, debounce=0, pixel_ratio=1)
+    assert Image.open(io.BytesIO(w1.image.value)).size == (width, height)
+    with pytest.raises(ValueError, match="pixel_ratio"):
+        ShapleyExplorer(pixel_ratio=0)
+    # no twin "orders"/"order" sliders: the only slider is the frame slider
+    assert w.controls == [w.game_control] and w.frame_slider.description == "orders drawn"
+
+
+def test_play_in_the_kernel_skips_frames_and_ends_on_the_last_one():
+    from widgets import ShapleyExplorer
+
+    w = ShapleyExplorer(num_permutations=60, repeats=1, debounce=0.1)
+    for i in range(1, 61):  # what jslink(Play, slider) sends, faster than frames are drawn
+        w.frame_slider.value = i
+    w.flush()
+    assert w.frame == 60
+    np.testing.assert_allclose([b.get_height() for b in w.bars_mean], w.running_mean[60])
+    assert w._frames.drawn + w._frames.skipped == w._frames.requested == 60
+
+
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
+def test_lime_2d_red_cross_kernel_ring_axis_names_and_frame_kept(moons):
+    from matplotlib.colors import to_rgba
+
+    from widgets.lime_2d import LimeIntuition2D
+
+    data, model = moons
+    w = LimeIntuition2D(model.predict_proba, data=data.X_train, num_samples=60, debounce=0,
+                        resolution=30, feature_names=("temperature", "age"))
+    assert to_rgba(w.cross.get_color()) == to_rgba("red")  # the notebooks say "the red cross"
+    assert w.ax.get_xlabel() == "temperature" and w.ax.get_ylabel() == "age"
+    assert w.x1_control.description == "temperature"
+    # the kernel width is visible at frame 0: a ring of radius w around x
+    w.kernel_width_control.value = 0.3
+    assert w.frame == 0 and w.ring.width == pytest.approx(0.6)
+    np.testing.assert_allclose(w.ring.get_center(), w.x)
+    for _ in range(12):
+        w.step()
+    w.x1_control.value = 1.0  # a new cloud, drawn at the same step (no reset to "press Play")
+    assert w.frame == 12 and len(w.scatter.get_offsets()) == 12
+    w.num_samples_control.value = 8  # fewer samples than the step: the last one
+    assert w.frame == 8
+    with pytest.raises(ValueError, match="feature_names"):
+        LimeIntuition2D(model.predict_proba, data=data.X_train, feature_names=("a",))
+
+
+def test_kernel_width_explorer_has_no_one_option_dropdown():
+    from lime_core.segmentation import grid_segments
+    from widgets import KernelWidthExplorer
+
+    image = np.random.default_rng(0).random((8, 8, 3))
+
+    def f(batch):  # one output
+        return np.asarray(batch)[:, :4].mean(axis=(1, 2, 3))
+
+    w = KernelWidthExplorer(image, f, grid_segments((8, 8), 2, 2), num_samples=50,
+                            widths=[0.2, 1.0])
+    assert w.target_control not in w.controls and w.target == 0
+
+
+@pytest.mark.slow  # torch
+def test_ig_path_offers_gauss_legendre():
+    from lime_core.gradients import integrated_gradients
+    from lime_core.zoo.toys import a_or_b_model
+    from widgets.ig_path import IntegratedGradientsPath
+
+    w = IntegratedGradientsPath(steps=8, debounce=0)
+    assert "gausslegendre" in [v for _, v in w.method_control.options]
+    w.method_control.value = "gausslegendre"
+    w.go_to(-1)
+    ref = integrated_gradients(a_or_b_model(), np.ones((1, 2), np.float32), target=None,
+                               steps=8, method="gausslegendre")
+    np.testing.assert_allclose(w.running_sum(), ref[0], atol=1e-6)
+    assert "gausslegendre" in w.gaps

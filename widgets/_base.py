@@ -39,6 +39,12 @@ from matplotlib.figure import Figure
 from lime_core._validation import check_callable, check_choice, check_model_output
 
 IMAGE_FORMATS = ("png", "jpeg")
+# CSS pixels per figure inch: a widget of figsize (w, h) takes w*100 x h*100 pixels on the
+# page; it is rendered at pixel_ratio times that (sharp on a 2x display, never scaled up).
+LOGICAL_DPI = 100
+# Smallest font (points) any widget uses: 8 pt is 11 px at LOGICAL_DPI (course rule: >= 10 px).
+MIN_FONT_PT = 8
+CONTROL_WIDTH = "272px"
 
 
 class CountingModel:
@@ -124,6 +130,62 @@ class Throttle:
         return self._pending
 
 
+class FrameWorker:
+    """Draw animation frames in one background thread, always the newest one requested.
+
+    Play runs in the browser and sends one slider value per tick. If the kernel drew
+    every value in turn, a slow machine would queue frames and keep animating long
+    after Play reached the end. Instead the slider's observer only records the frame
+    wanted (which returns at once, so the kernel keeps reading messages) and this
+    worker draws the newest recorded frame when it is free: frames the kernel cannot
+    keep up with are skipped (``skipped`` counts them) and the last frame is on
+    screen one drawing after the last tick.
+    """
+
+    def __init__(self, draw: Callable[[int], Any]) -> None:
+        self._draw = draw
+        self._cond = threading.Condition()
+        self._wanted: int | None = None
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self.requested = 0
+        self.drawn = 0
+        self.skipped = 0
+
+    def request(self, i: int) -> None:
+        with self._cond:
+            if self._wanted is not None:
+                self.skipped += 1
+            self._wanted = int(i)
+            self.requested += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, daemon=True,
+                                                name="widget-frames")
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._wanted is None:
+                    self._cond.wait()
+                i, self._wanted = self._wanted, None
+                self._busy = True
+            try:
+                self._draw(i)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self.drawn += 1
+                    self._cond.notify_all()
+
+    def wait(self, timeout: float | None = 30.0) -> bool:
+        """Block until every requested frame is drawn (True) or ``timeout`` passes."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._wanted is None and not self._busy,
+                                       timeout)
+
+
 class AnimatedWidget(ipywidgets.VBox):
     """Base of every course widget: figure, image, Play + frame slider, error area.
 
@@ -135,15 +197,20 @@ class AnimatedWidget(ipywidgets.VBox):
     Parameters
     ----------
     figsize : (float, float)
-        Figure size in inches.
-    dpi : int
-        Dots per inch of the rendered image.
+        Size in inches; the picture takes ``100 *`` that many CSS pixels on the page
+        (``display_size``), chosen so that the widget with its controls fits a
+        1280x720 JupyterLab window.
+    pixel_ratio : float
+        Rendered pixels per CSS pixel (default 2: sharp on a 2x display; the browser
+        only ever scales the picture down).
     image_format : {"png", "jpeg"}
-        Encoding of the frames sent to the browser. JPEG (default) encodes a frame
-        about 10x faster than PNG here; the static fallback is always PNG.
+        Encoding of the frames sent to the browser: PNG (default) keeps lines and text
+        sharp; the static fallback is always PNG.
     debounce : float
         Seconds between two updates of a continuous slider (0: every move is applied
-        at once, which tests use).
+        at once and every frame is drawn synchronously, which tests use). With a
+        positive value, frames asked for by Play are drawn by a :class:`FrameWorker`
+        that skips the frames the kernel cannot keep up with.
     interval : int
         Milliseconds between two frames when Play runs (browser side).
     """
@@ -154,26 +221,36 @@ class AnimatedWidget(ipywidgets.VBox):
         self,
         *,
         figsize: tuple[float, float] | None = None,
-        dpi: int = 80,
-        image_format: str = "jpeg",
+        pixel_ratio: float = 2.0,
+        image_format: str = "png",
         debounce: float = 0.15,
         interval: int = 150,
     ) -> None:
         super().__init__()
         self.image_format = check_choice(image_format, "image_format", IMAGE_FORMATS)
         self.debounce = float(debounce)
-        self.fig = Figure(figsize=figsize or self.figsize, dpi=dpi, layout="constrained")
+        if not np.isfinite(pixel_ratio) or not 0.5 <= float(pixel_ratio) <= 4:
+            raise ValueError(f"pixel_ratio must be between 0.5 and 4, got {pixel_ratio!r}")
+        self.pixel_ratio = float(pixel_ratio)
+        size = tuple(float(v) for v in (figsize or self.figsize))
+        self.fig = Figure(figsize=size, dpi=LOGICAL_DPI * self.pixel_ratio, layout="constrained")
         self.canvas = FigureCanvasAgg(self.fig)
         self._render_lock = threading.RLock()
-        self.image = ipywidgets.Image(format=self.image_format)
+        # shown at its logical size: the browser never scales the picture up
+        self.display_size = (int(round(size[0] * LOGICAL_DPI)), int(round(size[1] * LOGICAL_DPI)))
+        self.image = ipywidgets.Image(format=self.image_format, layout=ipywidgets.Layout(
+            width=f"{self.display_size[0]}px", height=f"{self.display_size[1]}px",
+            max_width="100%", object_fit="contain"))
         self.error_area = ipywidgets.HTML(value="")
         self.status = ipywidgets.HTML(value="")
         self.play = ipywidgets.Play(value=0, min=0, max=1, step=1, interval=interval,
-                                    description="Play")
+                                    description="Play", repeat=False)
         self.frame_slider = ipywidgets.IntSlider(value=0, min=0, max=1, step=1,
-                                                 description="step", continuous_update=True)
+                                                 description="step", continuous_update=True,
+                                                 style={"description_width": "initial"})
         self._link = ipywidgets.jslink((self.play, "value"), (self.frame_slider, "value"))
         self.frame_slider.observe(self._on_frame_slider, names="value")
+        self._frames = FrameWorker(lambda i: self._guarded(self._show_frame, i))
         self._throttles: list[Throttle] = []
         self._animated: list = []
         self._background = None
@@ -181,11 +258,20 @@ class AnimatedWidget(ipywidgets.VBox):
         self.frame = 0
         self.renders = 0
         self.background_draws = 0
+        self.controls: list = []
 
     # ------------------------------------------------------------------ layout
     def _layout(self, controls: Sequence[ipywidgets.Widget]) -> None:
-        """Arrange the children: controls, Play + slider, image, status, errors."""
-        rows = [ipywidgets.HBox(list(controls[i:i + 3])) for i in range(0, len(controls), 3)]
+        """Arrange the children: controls, Play + slider, image, status, errors.
+
+        ``controls`` are kept as ``self.controls`` (the knobs a student can move; tests
+        move each of them)."""
+        self.controls = list(controls)
+        for control in self.controls:  # three to a row inside an 840 px wide widget
+            if control.layout.width is None:
+                control.layout.width = CONTROL_WIDTH
+        rows = [ipywidgets.HBox(list(controls[i:i + 3]), layout=ipywidgets.Layout(
+            flex_flow="row wrap")) for i in range(0, len(controls), 3)]
         self.children = [
             *rows,
             ipywidgets.HBox([self.play, self.frame_slider]),
@@ -201,24 +287,45 @@ class AnimatedWidget(ipywidgets.VBox):
         return int(self.frame_slider.max) + 1
 
     def _set_num_frames(self, n: int) -> None:
-        """Resize the Play/slider range to ``n`` frames and go back to frame 0 (no redraw:
-        the caller draws)."""
+        """Resize the Play/slider range to ``n`` frames, keeping the current frame when it
+        still exists (else the last one). No redraw: the caller draws."""
         n = max(int(n), 1)
+        keep = min(int(self.frame), n - 1)
         self._silent = True
         try:
-            self.frame_slider.value = 0
-            self.play.value = 0
-            self.play.max = n - 1
-            self.frame_slider.max = n - 1
+            if n - 1 >= self.frame_slider.max:
+                self.play.max = n - 1
+                self.frame_slider.max = n - 1
+                self.frame_slider.value = keep
+                self.play.value = keep
+            else:
+                self.frame_slider.value = keep
+                self.play.value = keep
+                self.play.max = n - 1
+                self.frame_slider.max = n - 1
         finally:
             self._silent = False
-        self.frame = 0
+        self.frame = keep
 
     _silent = False
+    _sync_depth = 0
 
     def _on_frame_slider(self, change: dict) -> None:
-        if not self._silent:
+        if self._silent:
+            return
+        if self.debounce <= 0 or self._sync_depth:
             self._guarded(self._show_frame, int(change["new"]))
+        else:
+            self._frames.request(int(change["new"]))
+
+    def _sync(self, fn: Callable, *args: Any) -> Any:
+        """Run ``fn`` with slider moves drawn at once (scripted steps, not Play)."""
+        self._frames.wait()
+        self._sync_depth += 1
+        try:
+            return fn(*args)
+        finally:
+            self._sync_depth -= 1
 
     def _show_frame(self, i: int) -> None:
         self.frame = int(i)
@@ -233,7 +340,7 @@ class AnimatedWidget(ipywidgets.VBox):
         """
         self.flush()
         if self.frame_slider.value < self.frame_slider.max:
-            self.frame_slider.value = self.frame_slider.value + 1
+            self._sync(setattr, self.frame_slider, "value", self.frame_slider.value + 1)
         return int(self.frame_slider.value)
 
     def reset(self) -> None:
@@ -241,7 +348,7 @@ class AnimatedWidget(ipywidgets.VBox):
         self.flush()
         self.play.value = 0
         if self.frame_slider.value != 0:
-            self.frame_slider.value = 0
+            self._sync(setattr, self.frame_slider, "value", 0)
         else:
             self._guarded(self._show_frame, 0)
 
@@ -250,7 +357,7 @@ class AnimatedWidget(ipywidgets.VBox):
         self.flush()
         if i < 0:
             i = self.num_frames + i
-        self.frame_slider.value = int(np.clip(i, 0, self.frame_slider.max))
+        self._sync(setattr, self.frame_slider, "value", int(np.clip(i, 0, self.frame_slider.max)))
 
     def _draw_frame(self, i: int) -> None:  # pragma: no cover - subclasses draw
         raise NotImplementedError
@@ -263,9 +370,10 @@ class AnimatedWidget(ipywidgets.VBox):
         return throttle
 
     def flush(self) -> None:
-        """Apply every held (throttled) slider update now."""
+        """Apply every held (throttled) slider update now and wait for frames in flight."""
         for throttle in self._throttles:
             throttle.flush()
+        self._frames.wait()
 
     def _guarded(self, fn: Callable, *args: Any) -> Any:
         """Run ``fn``; show an exception in the error area instead of raising it.
@@ -364,6 +472,8 @@ class AnimatedWidget(ipywidgets.VBox):
             artist.set_text(text)
             self._invalidate()
 
+    relayout_on_redraw = True
+
     def _freeze_layout(self) -> None:
         """Run the layout engine now and keep the result (for artists placed in pixels)."""
         if not self._layout_frozen:
@@ -392,10 +502,13 @@ class AnimatedWidget(ipywidgets.VBox):
             if self.ipympl_canvas is not None:
                 self._background = None  # nothing is animated: draw all of it
             if self._background is None:
+                if self._layout_frozen and self.relayout_on_redraw:
+                    # limits or labels changed: let the layout engine make room again
+                    # (tick labels can grow wider than at the first draw)
+                    self.fig.set_layout_engine("constrained")
                 self.canvas.draw()
-                if not self._layout_frozen:
-                    self.fig.set_layout_engine("none")
-                    self._layout_frozen = True
+                self.fig.set_layout_engine("none")
+                self._layout_frozen = True
                 self._background = self.canvas.copy_from_bbox(self.fig.bbox)
                 self.background_draws += 1
             else:

@@ -77,7 +77,7 @@ class DeletionInsertionCurves(AnimatedWidget):
         Blur of the insertion start image.
     """
 
-    figsize = (11.0, 3.4)
+    figsize = (8.4, 3.0)
 
     def __init__(
         self,
@@ -186,12 +186,14 @@ class DeletionInsertionCurves(AnimatedWidget):
             ax.set_yticks([])
         self.im_del = self.ax_del_img.imshow(np.zeros((2, 2, 3)), interpolation="nearest")
         self.im_ins = self.ax_ins_img.imshow(np.zeros((2, 2, 3)), interpolation="nearest")
+        for ax in (self.ax_del_img, self.ax_ins_img):  # two-line titles: room in the layout
+            ax.set_title(" \n ", fontsize=9)
         for ax, kind in ((self.ax_del, "deletion"), (self.ax_ins, "insertion")):
             ax.set_xlim(0, 1)
             ax.set_ylim(-0.02, 1.02)
             ax.set_xlabel(f"fraction {'removed' if kind == 'deletion' else 'inserted'}",
-                          fontsize=8)
-            ax.tick_params(labelsize=7)
+                          fontsize=9)
+            ax.tick_params(labelsize=8)
         self.cursors = [ax.axvline(0, color="0.3", ls=":") for ax in (self.ax_del, self.ax_ins)]
         self.lines: dict[str, Any] = {}
         self._animate(self.im_del, self.im_ins, *self.cursors, self.ax_del_img.title,
@@ -210,10 +212,10 @@ class DeletionInsertionCurves(AnimatedWidget):
                                       label=f"{name}: {self.insertion[name].auc:.3f}")[0]
             self.lines[name] = (d_line, i_line)
             self._animate(d_line, i_line)
-        self.ax_del.set_title("deletion (AUC, lower is better)", fontsize=9)
-        self.ax_ins.set_title("insertion (AUC, higher is better)", fontsize=9)
-        for ax in (self.ax_del, self.ax_ins):
-            ax.legend(fontsize=6, loc="center right")
+        self.ax_del.set_title("deletion AUC\n(lower is better)", fontsize=9)
+        self.ax_ins.set_title("insertion AUC\n(higher is better)", fontsize=9)
+        self.ax_del.legend(fontsize=8, loc="upper right", handlelength=1.2, borderaxespad=0.3)
+        self.ax_ins.legend(fontsize=8, loc="lower right", handlelength=1.2, borderaxespad=0.3)
         h, w = self.image_array.shape[:2]
         for im in (self.im_del, self.im_ins):
             im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
@@ -236,7 +238,7 @@ class DeletionInsertionCurves(AnimatedWidget):
         self.im_del.set_data(np.clip(deleted, 0, 1))
         self.im_ins.set_data(np.clip(inserted, 0, 1))
         m = self.method
-        self.ax_del_img.set_title(f"{m}: {frac:.0%} removed, f = "
-                                  f"{self.deletion[m].scores[i]:.2f}", fontsize=8)
-        self.ax_ins_img.set_title(f"{frac:.0%} inserted, f = {self.insertion[m].scores[i]:.2f}",
-                                  fontsize=8)
+        self.ax_del_img.set_title(f"{m[:18]}\n{frac:.0%} removed, f = "
+                                  f"{self.deletion[m].scores[i]:.2f}", fontsize=9)
+        self.ax_ins_img.set_title(f"{m[:18]}\n{frac:.0%} inserted, f = "
+                                  f"{self.insertion[m].scores[i]:.2f}", fontsize=9)

@@ -19,7 +19,13 @@ import numpy as np
 from lime_core._validation import check_choice, check_int
 from widgets._base import AnimatedWidget, CountingModel, choice, int_slider
 
-RIEMANN_METHODS = ("riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid", "trapezoid")
+RIEMANN_METHODS = ("riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid", "trapezoid",
+                   "gausslegendre")
+# the rules whose completeness gap the lower middle panel compares
+GAP_METHODS = ("riemann_right", "riemann_middle", "gausslegendre")
+RULE_LABELS = {"riemann_right": "right Riemann", "riemann_left": "left Riemann",
+               "riemann_middle": "midpoint", "riemann_trapezoid": "captum trapezoid",
+               "trapezoid": "trapezoid", "gausslegendre": "Gauss–Legendre"}
 GAP_STEPS = (2, 4, 8, 16, 32, 64, 128)
 
 
@@ -55,14 +61,16 @@ class IntegratedGradientsPath(AnimatedWidget):
         Output explained (needed when the model has several).
     steps : int
         Nodes ``m`` on the path.
-    method : {"riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid"}
+    method : {"riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid", "trapezoid", "gausslegendre"}
+        The quadrature rule (:func:`lime_core.gradients.integration_nodes`);
+        "gausslegendre" is captum's default.
     feature_names : list of str, optional
         Names of the features (vector inputs).
     gap_steps : sequence of int
         Numbers of steps for the completeness-gap plot.
     """
 
-    figsize = (10.0, 5.2)
+    figsize = (8.4, 4.1)
 
     def __init__(
         self,
@@ -102,7 +110,8 @@ class IntegratedGradientsPath(AnimatedWidget):
         self.gap_steps = [check_int(s, "gap_steps", minimum=2) for s in gap_steps]
         check_choice(method, "method", RIEMANN_METHODS)
         self.steps_control = int_slider("steps m", check_int(steps, "steps", minimum=2), 2, 200)
-        self.method_control = choice("rule", RIEMANN_METHODS, method)
+        self.method_control = choice("rule", [(RULE_LABELS[m], m) for m in RIEMANN_METHODS],
+                                     method)
         self.steps_control.observe(lambda c: self._guarded(self._run), names="value")
         self.method_control.observe(lambda c: self._guarded(self._run), names="value")
         self.frame_slider.description = "α step"
@@ -150,7 +159,7 @@ class IntegratedGradientsPath(AnimatedWidget):
         from lime_core.gradients import integrated_gradients
 
         self.gaps = {}
-        for method in RIEMANN_METHODS[:3]:
+        for method in GAP_METHODS:
             self.gaps[method] = np.array([
                 float(integrated_gradients(
                     self.model, self.x[None], target=self.target, baseline=self.baseline[None],
@@ -192,7 +201,8 @@ class IntegratedGradientsPath(AnimatedWidget):
         axes = self.fig.subplots(2, 3)
         (self.ax_input, self.ax_grad, self.ax_sum), (self.ax_path, self.ax_gap, self.ax_text) = axes
         self.ax_text.set_axis_off()
-        self.note = self.ax_text.text(0.0, 0.95, "", va="top", fontsize=9, family="monospace")
+        self.note = self.ax_text.text(0.0, 1.0, "", va="top", fontsize=9, family="monospace",
+                                      linespacing=1.3)
         if self.is_image:
             for ax in (self.ax_input, self.ax_grad, self.ax_sum):
                 ax.set_xticks([])
@@ -213,26 +223,32 @@ class IntegratedGradientsPath(AnimatedWidget):
             lo = min(0.0, float(self.baseline.min()), float(self.x.min()))
             hi = max(0.0, float(self.baseline.max()), float(self.x.max()))
             self.ax_input.set_ylim(lo - 0.1 * (hi - lo) - 1e-6, hi + 0.1 * (hi - lo) + 1e-6)
-        self.ax_input.set_title("x' + α (x - x')", fontsize=9)
+        self.ax_input.set_title("x' + α (x − x'), α = 0.000", fontsize=9)
         self.ax_grad.set_title("gradient dS/dx there", fontsize=9)
-        self.ax_sum.set_title("running sum of w·grad·(x - x')", fontsize=9)
+        self.ax_sum.set_title("running sum of w·grad·(x − x')", fontsize=9)
         ax = self.ax_path
-        ax.set_xlabel("α", fontsize=8)
-        ax.set_title("S along the path vs S(x') + running sum", fontsize=9)
+        ax.set_xlabel("α", fontsize=9)
+        ax.set_title("S on the path vs S(x') + sum", fontsize=9)
         (self.line_score,) = ax.plot([], [], "k-", lw=1.2, label="S(x' + α(x-x'))")
         (self.line_sum,) = ax.plot([], [], "C2o-", ms=3, lw=1.0, label="S(x') + Σ IG so far")
         self.cursor = ax.axvline(0, color="0.3", ls=":")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=8, loc="lower right")
         ax = self.ax_gap
-        ax.set_title("completeness gap vs steps", fontsize=9)
+        ax.set_title("completeness gap vs steps m", fontsize=9)
         ax.set_xscale("log")
         ax.set_yscale("log")
         for method, gaps in self.gaps.items():
-            ax.plot(self.gap_steps, np.maximum(gaps, 1e-12), "o-", ms=3, label=method)
+            ax.plot(self.gap_steps, np.maximum(gaps, 1e-12), "o-", ms=3,
+                    label=RULE_LABELS[method])
         self.gap_marker = ax.axvline(2, color="0.3", ls=":")
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=8, loc="lower left")
+        from matplotlib.ticker import LogLocator, NullFormatter
+
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_major_locator(LogLocator(numticks=4))
         for ax in (self.ax_input, self.ax_grad, self.ax_sum, self.ax_path, self.ax_gap):
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=8)
         if self.is_image:
             self._animate(self.im_input, self.im_grad, self.im_sum)
         else:
@@ -248,8 +264,8 @@ class IntegratedGradientsPath(AnimatedWidget):
         self.ax_path.set_xlim(0, 1)
         self.ax_path.set_ylim(lo - pad, hi + pad)
         self.gap_marker.set_xdata([self.steps, self.steps])
-        g = float(np.abs(self.gradients).max()) + 1e-12
-        s = float(np.abs(self.cumulative).max()) + 1e-12
+        g = float(np.abs(self.gradients).max()) or 1.0
+        s = float(np.abs(self.cumulative).max()) or 1.0
         if self.is_image:
             self.im_grad.set_clim(-g, g)
             self.im_sum.set_clim(-s, s)
@@ -277,14 +293,15 @@ class IntegratedGradientsPath(AnimatedWidget):
         totals = self.score_baseline + self.cumulative[: i + 1].reshape(i + 1, -1).sum(1)
         self.line_sum.set_data(alphas, totals)
         self.cursor.set_xdata([a, a])
-        self.ax_input.set_title(f"x' + α (x - x'),  α = {a:.3f}", fontsize=9)
+        self.ax_input.set_title(f"x' + α (x − x'), α = {a:.3f}", fontsize=9)
         gap = abs(float(running.sum()) - (self.score_x - self.score_baseline))
         plain = self.plain_gradient.ravel()
         plain_text = ("(" + ", ".join(f"{v:.3g}" for v in plain) + ")") if plain.size <= 6 \
             else f"max |grad| = {np.abs(plain).max():.3g}"
         self.note.set_text(
-            f"rule {self.method}, m = {self.steps}, node {i}/{self.steps}\n"
-            f"S(x) - S(x') = {self.score_x - self.score_baseline:+.4f}\n"
-            f"sum of running IG = {float(running.sum()):+.4f}\n"
-            f"gap so far = {gap:.4f}\n\n"
-            f"plain gradient at x: {plain_text}")
+            f"{RULE_LABELS[self.method]}, m = {self.steps}\n"
+            f"node {i}/{self.steps}\n"
+            f"S(x) − S(x') = {self.score_x - self.score_baseline:+.4f}\n"
+            f"sum of IG so far = {float(running.sum()):+.4f}\n"
+            f"gap so far = {gap:.4f}\n"
+            f"plain gradient at x:\n  {plain_text}")

@@ -146,7 +146,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         The state of the current run (see the properties).
     """
 
-    figsize = (12.0, 3.2)
+    figsize = (8.4, 2.75)
 
     def __init__(
         self,
@@ -371,24 +371,28 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.im_overlay_base = self.ax_overlay.imshow(blank, interpolation="nearest")
         self.im_overlay = self.ax_overlay.imshow(np.zeros((2, 2, 4)), interpolation="nearest")
         self.im_sample = self.ax_sample.imshow(blank, interpolation="nearest")
-        self.ax_overlay.set_title("superpixels", fontsize=9)
-        self.ax_sample.set_title("", fontsize=9)
+        self.ax_overlay.set_title("superpixels\n ", fontsize=9)
+        self.ax_sample.set_title(" \n ", fontsize=9)
         self.ax_path.set_title("coefficients vs samples", fontsize=9)
-        self.ax_path.set_xlabel("samples n", fontsize=8)
+        self.ax_path.set_xlabel("samples n", fontsize=9)
         self.ax_path.axhline(0.0, color="0.6", lw=0.8)
         self.cursor = self.ax_path.axvline(0.0, color="0.3", lw=0.8, ls=":")
         self.path_lines: list = []
-        self.ax_bars.set_title("coefficients at n (±1 s.e.)", fontsize=9)
+        self.ax_bars.set_title("coefficients at n\n(±1 s.e.)", fontsize=9)
         self.ax_bars.axvline(0.0, color="0.6", lw=0.8)
         self.bars = None
         self.errorbars = None
         self.bar_labels: list[str] = []
         from matplotlib.ticker import MaxNLocator
 
-        self.ax_path.yaxis.set_major_locator(MaxNLocator(5))
-        self.ax_bars.xaxis.set_major_locator(MaxNLocator(5))
+        self.ax_path.yaxis.set_major_locator(MaxNLocator(4))
+        self.ax_path.xaxis.set_major_locator(MaxNLocator(3, integer=True))
+        self.ax_bars.xaxis.set_major_locator(MaxNLocator(3, symmetric=True))
         for ax in (self.ax_path, self.ax_bars):
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=8)
+            ax.ticklabel_format(useOffset=False, style="plain")
+        # placeholder bar labels as wide as the real ones, for the frozen layout
+        self.ax_bars.set_yticks([0], ["sp 00"], fontsize=9)
         self._animate(self.im_overlay, self.im_sample, self.cursor, self.ax_sample.title)
 
     def _prepare_axes(self, new_run: bool = False) -> None:
@@ -423,7 +427,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         values = self.path.coef[min(5, self.num_samples - 1):, self.shown_features]
         lo, hi = float(np.min(values, initial=0.0)), float(np.max(values, initial=0.0))
         self._sticky_limits(self.ax_path, "y", lo, hi)
-        span = max(abs(lo), abs(hi)) * 1.3 + 1e-6
+        span = max(abs(lo), abs(hi)) * 1.3 or 1.0
         self._sticky_limits(self.ax_bars, "x", -span, span)
         # bar chart of the current coefficients with error bars, labelled by animated texts
         if self.bars is not None:
@@ -436,7 +440,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         labels = [f"sp {j}" for j in self.shown_features]
         if labels != self.bar_labels:  # static tick labels: redraw the background only if new
             self.bar_labels = labels
-            self.ax_bars.set_yticks(y, labels, fontsize=7)
+            self.ax_bars.set_yticks(y, labels, fontsize=9)
             self._invalidate()
         self._animate(*self.path_lines, *self.bars, self.errorbars)
         if self.ax_bars.get_ylim() != (K - 0.5, -0.5):
@@ -451,7 +455,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         outside = lo < cur_lo or hi > cur_hi
         too_wide = (hi - lo) < 0.4 * (cur_hi - cur_lo)
         if outside or too_wide or self._background is None:
-            pad = 0.2 * (hi - lo) + 1e-9
+            pad = 0.2 * (hi - lo) or 0.5 * max(abs(lo), abs(hi)) or 1.0
             (ax.set_ylim if which == "y" else ax.set_xlim)(lo - pad, hi + pad)
             self._invalidate()
 
@@ -477,23 +481,33 @@ class ImagePerturbationPlayer(AnimatedWidget):
         label = self.target_label
         if i == 0:
             self.im_sample.set_data(np.clip(self.image_array, 0, 1))
-            self.ax_sample.set_title(f"the image: f = {self.y[0]:.3f} ({label})", fontsize=9)
+            self.ax_sample.set_title(f"the image: f = {self.y[0]:.3f}\nw = "
+                                     f"{self.kernel_width:.3g}: press Play", fontsize=9)
             self.im_overlay.set_data(np.zeros((*self.segment_index.shape, 4)))
-            self._set_static_text(self.ax_overlay.title, f"{self.num_superpixels} superpixels")
+            self._set_static_text(self.ax_overlay.title,
+                                  f"{self.num_superpixels} superpixels\n({label})")
             for line in self.path_lines:
                 line.set_data([], [])
             self.cursor.set_xdata([0, 0])
-            for bar in self.bars:
-                bar.set_width(0.0)
+            # no sample yet: the bars preview, faded, where the fit on all N samples ends
+            # (so every fit knob shows its effect at frame 0 too)
+            for bar, value in zip(self.bars, self.path.coef[-1, self.shown_features],
+                                  strict=True):
+                bar.set_width(value)
+                bar.set_alpha(0.3)
+            self._set_static_text(self.ax_bars.title, f"preview: fit on all\n{N} samples")
             self.errorbars.set_segments([])
             self.shown_coef = np.zeros(len(self.shown_features))
             self.shown_stderr = np.full(len(self.shown_features), np.nan)
             return
+        self._set_static_text(self.ax_bars.title, "coefficients at n\n(±1 s.e.)")
+        for bar in self.bars:
+            bar.set_alpha(1.0)
         s = i - 1  # the sample shown
         self.im_sample.set_data(np.clip(self.perturbed_image(s), 0, 1))
         off = int((~self.masks[s]).sum())
         self.ax_sample.set_title(
-            f"sample {i}/{N}: {off} off, f = {self.y[s]:.3f}, π = {self.weights[s]:.3f}",
+            f"sample {i}/{N}: {off} off\nf = {self.y[s]:.3f}, π = {self.weights[s]:.3f}",
             fontsize=9)
         n = np.arange(1, i + 1)
         for line, j in zip(self.path_lines, self.shown_features, strict=True):
@@ -516,13 +530,13 @@ class ImagePerturbationPlayer(AnimatedWidget):
             self.overlay_features = features
             self.im_overlay.set_data(self._topk_overlay(self.fit.coef, features))
             self._set_static_text(self.ax_overlay.title,
-                                  f"top-{len(features)} superpixels (final fit)")
+                                  f"top-{len(features)} superpixels\n(final fit)")
         else:
             features = np.argsort(-np.abs(coef), kind="stable")[:self.num_features]
             self.overlay_features = features
             self.im_overlay.set_data(self._topk_overlay(coef, features))
             self._set_static_text(self.ax_overlay.title,
-                                  f"top-{len(features)} so far (green +, red -)")
+                                  f"top-{len(features)} so far\n(green +, red −)")
 
     @property
     def target_label(self) -> str:

@@ -65,7 +65,7 @@ class KernelWidthExplorer(AnimatedWidget):
     batch_size : int
     """
 
-    figsize = (10.0, 3.6)
+    figsize = (8.4, 3.1)
 
     def __init__(
         self,
@@ -138,7 +138,11 @@ class KernelWidthExplorer(AnimatedWidget):
         self.target_control.observe(lambda c: self._guarded(self._refit), names="value")
         self.highlight_control.observe(lambda c: self._guarded(self._restyle), names="value")
         self._build_figure()
-        self._layout([self.num_samples_control, self.target_control, self.highlight_control])
+        # a model with one output has nothing to choose: no one-option dropdown
+        controls = [self.num_samples_control, self.highlight_control]
+        if k > 1:
+            controls.insert(1, self.target_control)
+        self._layout(controls)
         self._run()
         self.go_to(int(np.argmin(np.abs(self.widths - 0.25))))
 
@@ -243,7 +247,7 @@ class KernelWidthExplorer(AnimatedWidget):
         for j in range(self.d):
             sel = self.segment_index == j
             self.labels.append(self.ax_image.text(xs[sel].mean(), ys[sel].mean(), "",
-                                                  ha="center", va="center", fontsize=7))
+                                                  ha="center", va="center", fontsize=8))
         ax = self.ax_paths
         ax.set_xscale("log")
         ax.set_xlabel("kernel width ν")
@@ -255,8 +259,14 @@ class KernelWidthExplorer(AnimatedWidget):
                                   lw=1.0)[0] for j in range(self.d)]
         self.lim_lines = [ax.plot(self.widths, np.zeros(len(self.widths)), color=f"C{j % 10}",
                                   lw=1.0, ls="--")[0] for j in range(self.d)]
-        self.ax_paths.tick_params(labelsize=7)
-        self.title = ax.set_title("", fontsize=9)
+        from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
+
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.5, 5.0)))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+        self.ax_paths.tick_params(labelsize=8)
+        self.title = ax.set_title(" \n ", fontsize=9)
         self._animate(self.im_coef, *self.labels, self.cursor, self.title)
 
     def _restyle(self) -> None:
@@ -289,5 +299,5 @@ class KernelWidthExplorer(AnimatedWidget):
         h = int(self.highlight_control.value)
         flips = ", ".join(str(j) for j in self.sign_flips) or "none"
         limit = f"limit {self.limit[i, h]:+.3f}" if self.has_limit else "no closed form: d > 16"
-        self.title.set_text(f"ν = {nu:.3f}: superpixel {h} = {coef[h]:+.3f} ({limit}); "
-                            f"sign flips: {flips}")
+        self.title.set_text(f"ν = {nu:.3f}: superpixel {h} = {coef[h]:+.3f} ({limit})\n"
+                            f"superpixels whose sign flips: {flips}")

@@ -1,7 +1,7 @@
 """LIME in two dimensions, the lecture's picture (``course/02_lime_intuition_2d.ipynb``).
 
 A 2-D classifier's decision regions fill the background; the explained instance is a
-bold cross; perturbation samples appear one per frame with a size proportional to
+bold red cross inside a dashed ring of radius one kernel width; perturbation samples appear one per frame with a size proportional to
 their kernel weight and the colour of the class the model predicts for them; the
 dashed line is where the weighted linear surrogate fitted on the samples so far
 crosses 1/2.
@@ -47,6 +47,12 @@ def gaussian_cloud(x: np.ndarray, num_samples: int, scale: np.ndarray,
     return x + noise * scale, recorded
 
 
+def _nice_step(lo: float, hi: float) -> float:
+    """A round slider step giving about 200-2000 positions between ``lo`` and ``hi``."""
+    span = float(hi - lo)
+    return float(10 ** np.floor(np.log10(span / 200))) if span > 0 else 0.01
+
+
 class LimeIntuition2D(AnimatedWidget):
     """The lecture's 2-D picture of LIME, animated one sample at a time.
 
@@ -82,11 +88,18 @@ class LimeIntuition2D(AnimatedWidget):
     random_state : int or Generator
     resolution : int
         Grid points per axis for the background (one model call).
+    feature_names : (str, str)
+        Names of the two axes (and of the sliders that move ``x``), e.g.
+        ``("temperature", "age")``.
     debounce : float
         Seconds between updates while a continuous slider moves.
+
+    Every control redraws at once, at any frame: the kernel width changes the dashed
+    ring (and the dot sizes and the fit), moving ``x`` or changing ``N`` draws a new
+    cloud and keeps the animation at the same step.
     """
 
-    figsize = (5.0, 4.0)
+    figsize = (6.6, 3.4)
 
     def __init__(
         self,
@@ -101,6 +114,7 @@ class LimeIntuition2D(AnimatedWidget):
         alpha: float = 1e-3,
         random_state: Any = 0,
         resolution: int = 120,
+        feature_names: Any = ("x₁", "x₂"),
         debounce: float = 0.15,
         **base_kwargs: Any,
     ) -> None:
@@ -117,6 +131,10 @@ class LimeIntuition2D(AnimatedWidget):
         x = np.array([0.5, 0.25]) if x is None else check_array(x, "x", ndim=1)
         if x.shape != (2,):
             raise ValueError(f"x must be a point (x1, x2), got shape {x.shape}")
+        names = [str(n) for n in feature_names] if feature_names is not None else []
+        if len(names) != 2:
+            raise ValueError(f"feature_names must name the 2 axes, got {feature_names!r}")
+        self.feature_names = names
         self.target = check_int(target, "target", minimum=0)
         self.alpha = check_positive(alpha, "alpha")
         self.random_state = random_state
@@ -133,10 +151,10 @@ class LimeIntuition2D(AnimatedWidget):
             kernel_width, "kernel_width"), 0.02, 20.0)
         self.num_samples_control = int_slider("samples N", check_int(
             num_samples, "num_samples", minimum=3), 5, max(500, num_samples))
-        self.x1_control = float_slider("x₁", float(x[0]), float(self.lo[0]), float(self.hi[0]),
-                                       0.01)
-        self.x2_control = float_slider("x₂", float(x[1]), float(self.lo[1]), float(self.hi[1]),
-                                       0.01)
+        self.x1_control = float_slider(names[0], float(x[0]), float(self.lo[0]),
+                                       float(self.hi[0]), _nice_step(self.lo[0], self.hi[0]))
+        self.x2_control = float_slider(names[1], float(x[1]), float(self.lo[1]),
+                                       float(self.hi[1]), _nice_step(self.lo[1], self.hi[1]))
         self._kernel_width_update = self._throttled(self._refit)
         self.kernel_width_control.observe(lambda c: self._kernel_width_update(), names="value")
         self._move_update = self._throttled(self._run)
@@ -206,7 +224,7 @@ class LimeIntuition2D(AnimatedWidget):
         self.path = ridge_path(self.samples, self.y, self.weights, self.alpha)
         if self.num_frames != self.num_samples + 1:
             self._set_num_frames(self.num_samples + 1)
-        self._redraw()
+        self._show_frame(self.frame)
 
     # ------------------------------------------------------------------ drawing
     def _build_figure(self) -> None:
@@ -222,15 +240,21 @@ class LimeIntuition2D(AnimatedWidget):
         ax.contour(np.linspace(self.lo[0], self.hi[0], self.grid_proba.shape[1]),
                    np.linspace(self.lo[1], self.hi[1], self.grid_proba.shape[0]),
                    self.grid_proba, levels=[0.5], colors="0.35", linewidths=1.0)
+        from matplotlib.patches import Ellipse
+
         self.scatter = ax.scatter([], [], s=[], edgecolors="k", linewidths=0.3, zorder=3)
         (self.boundary,) = ax.plot([], [], "k--", lw=2.0, zorder=4, label="g(z) = 1/2")
-        (self.cross,) = ax.plot([], [], "x", color="k", ms=14, mew=3.5, zorder=5)
+        # the kernel width as a ring of radius w around x (weight exp(-1/2) = 0.61 on it)
+        self.ring = Ellipse((0, 0), 1, 1, fill=False, ec="0.15", ls=":", lw=1.5, zorder=4)
+        ax.add_patch(self.ring)
+        (self.cross,) = ax.plot([], [], "X", color="red", mec="k", mew=1.2, ms=15, zorder=5)
         ax.set_xlim(self.lo[0], self.hi[0])
         ax.set_ylim(self.lo[1], self.hi[1])
-        ax.set_xlabel("x₁")
-        ax.set_ylabel("x₂")
-        self.title = ax.set_title("", fontsize=9)
-        self._animate(self.scatter, self.boundary, self.cross, self.title)
+        ax.set_xlabel(self.feature_names[0], fontsize=10)
+        ax.set_ylabel(self.feature_names[1], fontsize=10)
+        ax.tick_params(labelsize=9)
+        self.title = ax.set_title(" ", fontsize=10)
+        self._animate(self.scatter, self.boundary, self.ring, self.cross, self.title)
 
     def boundary_points(self, n: int) -> np.ndarray:
         """Two points of the line ``b + beta . z = 1/2`` clipped to the plot (empty if none)."""
@@ -252,16 +276,19 @@ class LimeIntuition2D(AnimatedWidget):
         self.frame = i
         x = self.x
         self.cross.set_data([x[0]], [x[1]])
+        self.ring.set_center((x[0], x[1]))
+        self.ring.width = self.ring.height = 2 * self.kernel_width
         self.scatter.set_offsets(self.samples[:i] if i else np.empty((0, 2)))
         self.scatter.set_sizes(8.0 + 120.0 * self.weights[:i])
         self.scatter.set_facecolor(CLASS_COLOURS[self.predicted_class[:i] % len(CLASS_COLOURS)])
         if i == 0:
             self.boundary.set_data([], [])
-            self.title.set_text(f"x = ({x[0]:.2f}, {x[1]:.2f}): press Play")
+            self.title.set_text(f"N = {self.num_samples} samples ready, w = "
+                                f"{self.kernel_width:.2g} (ring): press Play")
             return
         pts = self.boundary_points(i)
         self.boundary.set_data(pts[:, 0], pts[:, 1])
         beta, b = self.coefficients_at(i)
         self.title.set_text(
-            f"n = {i}, w = {self.kernel_width:.2f}:  g(z) = {b:.2f} "
-            f"{beta[0]:+.2f} z₁ {beta[1]:+.2f} z₂")
+            f"n = {i} of {self.num_samples}, w = {self.kernel_width:.2g}:  g(z) = {b:.2f} "
+            f"{beta[0]:+.2g}·z₁ {beta[1]:+.2g}·z₂")

@@ -56,6 +56,19 @@ def _default_model_and_input():
     return module, x, image
 
 
+def _two_lines(name: str, width: int = 11) -> str:
+    """Break a method name at a space so that each line has at most ~``width`` characters."""
+    if len(name) <= width or " " not in name:
+        return name
+    cut = min((i for i, ch in enumerate(name) if ch == " "), key=lambda i: abs(i - len(name) / 2))
+    return name[:cut] + "\n" + name[cut + 1:]
+
+
+def _short(layer: str, width: int = 12) -> str:
+    """A layer name short enough for a tick label (its last dotted parts)."""
+    return layer if len(layer) <= width else "…" + layer[-(width - 1):]
+
+
 class SanityCheckCascade(AnimatedWidget):
     """Cascading randomisation: maps and rank correlation as layers are randomised top-down.
 
@@ -82,7 +95,7 @@ class SanityCheckCascade(AnimatedWidget):
         What to show as the input (default: ``x`` in channels-last order).
     """
 
-    figsize = (11.0, 3.6)
+    figsize = (8.4, 3.4)
 
     def __init__(
         self,
@@ -135,7 +148,7 @@ class SanityCheckCascade(AnimatedWidget):
             attribution_fn={k: counted(v) for k, v in methods.items()},
             layers=layers, random_state=random_state)
         self.method_names = list(self.result.method_names)
-        self.frame_slider.description = "layers random"
+        self.frame_slider.description = "layers randomised"
         self._build_figure()
         self._layout([])
         self._set_num_frames(len(self.result.layer_names))
@@ -163,14 +176,14 @@ class SanityCheckCascade(AnimatedWidget):
         grid = self.fig.add_gridspec(2, k + 2, width_ratios=[1] * (k + 1) + [2.2])
         ax_in = self.fig.add_subplot(grid[0, 0])
         ax_in.imshow(np.clip(self.image_array, 0, 1))
-        ax_in.set_title(f"input (class {self.target})", fontsize=8)
+        ax_in.set_title(f"input\n(class {self.target})", fontsize=8)
         self.map_images, self.original_images = [], []
         for c, name in enumerate(self.method_names):
             maps = self.result.maps[name]
             top = float(np.max(maps[0])) or 1.0
             ax_orig = self.fig.add_subplot(grid[0, c + 1])
             ax_orig.imshow(maps[0], cmap="magma", vmin=0, vmax=top)
-            ax_orig.set_title(name, fontsize=7)
+            ax_orig.set_title(_two_lines(name), fontsize=8)
             ax_rand = self.fig.add_subplot(grid[1, c + 1])
             im = ax_rand.imshow(maps[0], cmap="magma")
             self.map_images.append(im)
@@ -178,23 +191,24 @@ class SanityCheckCascade(AnimatedWidget):
                 ax.set_xticks([])
                 ax.set_yticks([])
             if c == 0:
-                ax_orig.set_ylabel("original", fontsize=7)
-                ax_rand.set_ylabel("randomised", fontsize=7)
+                ax_orig.set_ylabel("original", fontsize=8)
+                ax_rand.set_ylabel("randomised", fontsize=8)
         ax_in.set_xticks([])
         ax_in.set_yticks([])
         self.ax_text = self.fig.add_subplot(grid[1, 0])
         self.ax_text.set_axis_off()
-        self.note = self.ax_text.text(0.0, 0.9, "", fontsize=7, va="top")
+        self.note = self.ax_text.text(0.0, 0.9, "", fontsize=8, va="top")
         ax = self.ax_rho = self.fig.add_subplot(grid[:, -1])
         steps = np.arange(len(self.result.layer_names))
         for c, name in enumerate(self.method_names):
             ax.plot(steps, self.result.spearman[c], "o-", ms=3, label=name)
-        ax.set_xticks(steps, self.result.layer_names, rotation=60, fontsize=6, ha="right")
-        ax.set_ylabel("Spearman ρ with original", fontsize=8)
+        ax.set_xticks(steps, [_short(n) for n in self.result.layer_names], rotation=60,
+                      fontsize=8, ha="right", rotation_mode="anchor")
+        ax.set_ylabel("Spearman ρ with original", fontsize=9)
         ax.set_ylim(-0.2, 1.05)
         ax.axhline(0, color="0.5", lw=0.8)
-        ax.legend(fontsize=6, loc="lower left")
-        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=8, loc="lower left", handlelength=1.2, borderaxespad=0.3)
+        ax.tick_params(axis="y", labelsize=8)
         self.cursor = ax.axvline(0, color="0.3", ls=":")
         self._animate(*self.map_images, self.cursor, self.note)
 
@@ -207,5 +221,5 @@ class SanityCheckCascade(AnimatedWidget):
             im.set_clim(0, float(np.max(m)) or 1.0)
         self.cursor.set_xdata([i, i])
         layer = self.result.layer_names[i]
-        text = "trained model" if i == 0 else f"top {i} layer(s) random\n(down to {layer})"
+        text = "trained\nmodel" if i == 0 else f"top {i} layer(s)\nrandom, down\nto {_short(layer)}"
         self.note.set_text(text)

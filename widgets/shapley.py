@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lime_core._validation import check_callable, check_int, check_random_state
-from widgets._base import AnimatedWidget, CountingModel, choice, int_slider
+from widgets._base import AnimatedWidget, CountingModel, choice
 
 
 def builtin_games() -> dict[str, Any]:
@@ -43,7 +43,7 @@ class ShapleyExplorer(AnimatedWidget):
         Default: the lecture's football team.
     player_names : sequence of str, optional
     num_permutations : int
-        Orders in the animation.
+        Orders in the animation (the frame slider "orders drawn" runs from 0 to it).
     budgets : sequence of int, optional
         Coalition budgets for the error-vs-budget panel.
     random_state : int or Generator
@@ -51,7 +51,7 @@ class ShapleyExplorer(AnimatedWidget):
         Seeds averaged per budget in the error panel.
     """
 
-    figsize = (10.0, 3.6)
+    figsize = (8.4, 3.2)
 
     def __init__(
         self,
@@ -92,13 +92,11 @@ class ShapleyExplorer(AnimatedWidget):
             self.games[name] = CoalitionGame(name, tuple(str(p) for p in player_names),
                                              game, None)
         self.game_control = choice("game", list(self.games), name)
-        self.permutations_control = int_slider("orders", check_int(
-            num_permutations, "num_permutations", minimum=1), 1, max(200, num_permutations))
+        self._num_permutations = check_int(num_permutations, "num_permutations", minimum=1)
         self.game_control.observe(lambda c: self._guarded(self._run), names="value")
-        self.permutations_control.observe(lambda c: self._guarded(self._run), names="value")
-        self.frame_slider.description = "order"
+        self.frame_slider.description = "orders drawn"
         self._build_figure()
-        self._layout([self.game_control, self.permutations_control])
+        self._layout([self.game_control])
         self._run()
 
     # ------------------------------------------------------------------ state
@@ -112,7 +110,7 @@ class ShapleyExplorer(AnimatedWidget):
 
     @property
     def num_permutations(self) -> int:
-        return int(self.permutations_control.value)
+        return self._num_permutations
 
     @property
     def model_calls(self) -> int:
@@ -188,16 +186,19 @@ class ShapleyExplorer(AnimatedWidget):
         self.ax_bars.axhline(0, color="0.5", lw=0.8)
         self.ax_err.set_xscale("log")
         self.ax_err.set_yscale("log")
-        self.ax_err.set_xlabel("coalition evaluations", fontsize=8)
+        self.ax_err.set_xlabel("coalition evaluations", fontsize=9)
         self.ax_err.set_title("max |error| vs budget", fontsize=9)
-        from matplotlib.ticker import NullFormatter
+        from matplotlib.ticker import LogLocator, NullFormatter
 
         self.ax_err.xaxis.set_minor_formatter(NullFormatter())
+        self.ax_err.yaxis.set_minor_formatter(NullFormatter())
+        self.ax_err.yaxis.set_major_locator(LogLocator(numticks=4))
         for ax in (self.ax_bars, self.ax_err):
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=8)
         self.bars_mean = None
         self.order_text = self.ax_text.text(0.0, 0.97, "", transform=self.ax_text.transAxes,
                                             va="top", fontsize=8, family="monospace")
+        self.order_text.set_text("\n".join(["x" * 30] * 5))  # room for it in the layout
         self.title = self.ax_bars.set_title("", fontsize=9)
         self._err_artists: list = []
         self._animate(self.order_text, self.title)
@@ -217,12 +218,12 @@ class ShapleyExplorer(AnimatedWidget):
                                           alpha=0.6, label="this order's contribution")
         (self.exact_marks,) = self.ax_bars.plot(x, self.exact, "k_", ms=28, mew=2,
                                                 label="Shapley value")
-        self.ax_bars.set_xticks(x, self.game.player_names, fontsize=7)
+        self.ax_bars.set_xticks(x, self.game.player_names, fontsize=9)
         span = np.concatenate([self.contributions.ravel(), self.exact, [0.0]])
         lo, hi = float(span.min()), float(span.max())
         pad = 0.2 * (hi - lo) + 1e-6
         self.ax_bars.set_ylim(lo - pad, hi + pad)
-        self.ax_bars.legend(fontsize=6, loc="best")
+        self.ax_bars.legend(fontsize=8, loc="upper right")
         self._animate(*self.bars_mean, *self.bars_last)
         floor = 1e-6 * max(float(np.abs(self.exact).max()), 1.0)
         a = self.ax_err.plot(self.budgets, np.maximum(self.permutation_error, floor), "o-",
@@ -234,7 +235,7 @@ class ShapleyExplorer(AnimatedWidget):
         self._err_artists = [*a, *b, *c]
         self.ax_err.relim()
         self.ax_err.autoscale_view()
-        self.ax_err.legend(fontsize=7)
+        self.ax_err.legend(fontsize=8, loc="lower left")
 
     def _draw_frame(self, i: int) -> None:
         i = int(np.clip(i, 0, self.num_permutations))
@@ -247,14 +248,14 @@ class ShapleyExplorer(AnimatedWidget):
             bar.set_height(float(v))
         names = self.game.player_names
         if i == 0:
-            self.order_text.set_text("press Play: one random order per step")
+            self.order_text.set_text("press Play:\none random order\nper step")
         else:
             order = self.orders[i - 1]
             vals = self.prefix_values[i - 1]
-            lines = [f"order {i}:"]
+            lines = [f"order {i}: who joins, gain"]
             for k, j in enumerate(order):
-                lines.append(f"{names[j]:>8}: v = {vals[k]:.3g} → {vals[k + 1]:.3g}  "
-                             f"(+{vals[k + 1] - vals[k]:.3g})")
+                lines.append(f"{names[j][:9]:>9} +{vals[k + 1] - vals[k]:.3g}"
+                             f" (v→{vals[k + 1]:.3g})")
             self.order_text.set_text("\n".join(lines[: 1 + min(len(order), 12)]))
         err = float(np.abs(mean - self.exact).max()) if i else float("nan")
-        self.title.set_text(f"{self.game.name}: {i} order(s), max |error| = {err:.3g}")
+        self.title.set_text(f"{i} order(s): max |error| = {err:.3g}")

@@ -76,7 +76,8 @@ class TextPerturbationPlayer(AnimatedWidget):
     debounce : float
     """
 
-    figsize = (10.0, 3.2)
+    figsize = (8.4, 2.9)
+    relayout_on_redraw = False  # the words are laid out in pixels once (placeholder labels)
 
     def __init__(
         self,
@@ -209,7 +210,15 @@ class TextPerturbationPlayer(AnimatedWidget):
         proba = self._predict([self.counterfactual_text()])[0]
         self.counterfactual_proba = proba
         self._update_counterfactual(proba)
+        self._show_counterfactual()
         return proba
+
+    def _show_counterfactual(self) -> None:
+        """Frame 0 shows the sentence with the clicked words veiled and its prediction."""
+        if self.frame_slider.value != 0:
+            self._sync(setattr, self.frame_slider, "value", 0)
+        else:
+            self._show_frame(0)
 
     def restore(self) -> None:
         """Put every removed word back (no model call)."""
@@ -222,8 +231,9 @@ class TextPerturbationPlayer(AnimatedWidget):
             self._syncing = False
         self.counterfactual_proba = self.original
         self._update_counterfactual(self.original)
+        self._show_counterfactual()
 
-    def _update_counterfactual(self, proba: np.ndarray) -> None:
+    def _update_counterfactual(self, proba: np.ndarray) -> None:  # the line under the words
         t = self.target
         name = html.escape(self._class_label(t))
         if self.removed.any():
@@ -269,8 +279,9 @@ class TextPerturbationPlayer(AnimatedWidget):
         self.y = self.predictions[:, self.target]
         Z = self.masks.astype(float)
         self.path = ridge_path(Z, self.y, self.weights, self.alpha)
-        values = self.path.coef[min(5, self.num_samples - 1):]
-        self._scale = float(np.max(np.abs(values), initial=1e-6))
+        self._prepare_bars()
+        shown = np.array([self.bar_values(c) for c in self.path.coef[min(5, self.num_samples - 1):]])
+        self._scale = float(np.max(np.abs(shown), initial=0.0)) or 1.0
         self.ax_bars.set_xlim(-1.15 * self._scale, 1.15 * self._scale)
         if self.num_frames != self.num_samples + 1:
             self._set_num_frames(self.num_samples + 1)
@@ -278,66 +289,157 @@ class TextPerturbationPlayer(AnimatedWidget):
 
     # ------------------------------------------------------------------ drawing
     def _build_figure(self) -> None:
-        from matplotlib.collections import LineCollection
+        from matplotlib.ticker import MaxNLocator
 
-        self.ax_text, self.ax_bars = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.5, 1]})
+        self.ax_text, self.ax_bars = self.fig.subplots(
+            1, 2, gridspec_kw={"width_ratios": [1.55, 1]})
         ax = self.ax_text
         ax.set_axis_off()
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        # one text artist per piece, laid out once on wrapped lines
-        self.piece_artists = []
-        x, y, line_chars = 0.0, 0.85, 42
-        for piece, feature in zip(self.domain.pieces, self.domain.piece_feature, strict=True):
-            if feature < 0 and piece.strip() == "":
-                x += 0.012
-                continue
-            width = (len(piece) + 0.3) / line_chars
-            if x + width > 1.0:
-                x, y = 0.0, y - 0.13
-            artist = ax.text(x, y, piece, fontsize=11, family="monospace", va="center")
-            self.piece_artists.append((artist, int(feature)))
-            x += width
-        self.info = ax.text(0.0, 0.05, "", fontsize=9, va="bottom")
-        d = self.num_words
-        yy = np.arange(d)
-        self.bars = self.ax_bars.barh(yy, np.zeros(d), color="0.6")
-        self.errorbars = LineCollection(np.zeros((d, 2, 2)), colors="k", linewidths=1.0)
-        self.ax_bars.add_collection(self.errorbars)
-        self.ax_bars.set_yticks(yy, self.domain.features, fontsize=8)
-        self.ax_bars.set_ylim(d - 0.5, -0.5)
+        # the status line is the text panel's title: above the words, never over them
+        self.info = ax.set_title(" ", fontsize=10, loc="left")
         self.ax_bars.axvline(0, color="0.5", lw=0.8)
-        self.ax_bars.tick_params(labelsize=7)
-        self.bars_title = self.ax_bars.set_title("", fontsize=9)
-        # the words are static; a removed word is covered by a white veil, and at the
-        # end every word gets a veil in its weight's colour. Veils are rectangles, far
-        # cheaper to draw per frame than text, placed once the layout is frozen.
+        self.ax_bars.tick_params(labelsize=9)
+        self.ax_bars.xaxis.set_major_locator(MaxNLocator(4, symmetric=True))
+        self.ax_bars.ticklabel_format(axis="x", useOffset=False, style="plain")
+        # placeholder labels as wide as the widest real one, so the frozen layout fits them
+        widest = max([*self.domain.features, f"{self.num_words} other words (sum)"], key=len)
+        n = min(self.top_k, self.num_words) + 1
+        self.ax_bars.set_yticks(np.arange(n), [widest] * n, fontsize=9)
+        self.bars_title = self.ax_bars.set_title(" ", fontsize=10)
+        self.bars = []
+        self.errorbars = None
+        self.bar_labels: list[str] = []
+        # lay the words out once the layout engine has placed the axes
         self._freeze_layout()
+        self._place_words()
+        self._animate(*(v for v, _ in self.veils), self.info, self.bars_title)
+
+    def _place_words(self) -> None:
+        """Lay the sentence out on lines inside the text panel, measured with the renderer.
+
+        The largest font from 11 to 8 pt at which every word fits is used; a text too
+        long even at 8 pt shows its first words and "... (+n words)". Each word gets a
+        veil (a rectangle drawn over it: white = removed in this sample; at the last
+        frame the colour of its weight).
+        """
         from matplotlib.patches import Rectangle
 
+        ax = self.ax_text
         renderer = self.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        tokens = []  # (text, feature, gap_before)
+        gap = False
+        for piece, feature in zip(self.domain.pieces, self.domain.piece_feature, strict=True):
+            if feature < 0:
+                mark = piece.strip()
+                if mark:
+                    tokens.append((mark, -1, piece[:1].isspace()))
+                gap = piece[-1:].isspace() or not mark
+                continue
+            tokens.append((piece, int(feature), gap))
+            gap = False
         to_axes = ax.transAxes.inverted()
-        self.veils = []
-        for artist, feature in self.piece_artists:
-            (x0, y0), (x1, y1) = to_axes.transform(artist.get_window_extent(renderer).get_points())
-            veil = Rectangle((x0 - 0.004, y0 - 0.01), x1 - x0 + 0.008, y1 - y0 + 0.02,
-                             transform=ax.transAxes, fc="white", ec="none", alpha=0.75,
+        for fontsize in (11, 10, 9, 8):
+            px = fontsize * self.fig.dpi / 72.0
+            line_h, space = 1.5 * px, 0.3 * px
+            artists = [ax.text(0, 0, t, fontsize=fontsize, family="monospace", va="top")
+                       for t, _, _ in tokens]
+            widths = [a.get_window_extent(renderer).width for a in artists]
+            x, y, placed, fits = 0.0, 0.0, [], True
+            for (_, _f, gap_before), width in zip(tokens, widths, strict=True):
+                lead = space if (gap_before and x > 0) else 0.0
+                if x > 0 and x + lead + width > box.width:
+                    x, y, lead = 0.0, y + line_h, 0.0
+                if y + line_h > box.height:
+                    fits = False
+                    break
+                placed.append((x + lead, y))
+                x += lead + width
+            if fits or fontsize == 8:
+                break
+            for a in artists:
+                a.remove()
+        self.word_fontsize = fontsize
+        for a in artists[len(placed):]:
+            a.remove()
+        if not fits:
+            # leave room for the ellipsis on the last line
+            while placed and placed[-1][1] + 2 * line_h > box.height and \
+                    placed[-1][0] + widths[len(placed) - 1] > box.width - 8 * px:
+                artists[len(placed) - 1].remove()
+                placed.pop()
+            hidden = sum(1 for _, f, _ in tokens[len(placed):] if f >= 0)
+            lx, ly = (placed[-1][0] + widths[len(placed) - 1] + space, placed[-1][1]) \
+                if placed else (0.0, 0.0)
+            ax.text(*to_axes.transform((box.x0 + lx, box.y1 - ly)), f"… (+{hidden} words)",
+                    fontsize=fontsize, va="top", color="0.3")
+        self.piece_artists, self.veils = [], []
+        for artist, (xx, yy), (_, feature, _) in zip(artists, placed, tokens, strict=False):
+            artist.set_position(to_axes.transform((box.x0 + xx, box.y1 - yy)))
+            self.piece_artists.append((artist, feature))
+            if feature < 0:
+                continue
+            (x0, y0), (x1, y1) = to_axes.transform(
+                artist.get_window_extent(renderer).get_points())
+            veil = Rectangle((x0 - 0.003, y0 - 0.01), x1 - x0 + 0.006, y1 - y0 + 0.02,
+                             transform=ax.transAxes, fc="white", ec="none", alpha=0.8,
                              visible=False)
             ax.add_patch(veil)
             self.veils.append((veil, feature))
-        self._animate(*(v for v, _ in self.veils), self.info, *self.bars, self.errorbars,
-                      self.bars_title)
+
+    top_k = 10
+
+    def _prepare_bars(self) -> None:
+        """Bars for the ``top_k`` words of the final fit; the other words share one bar."""
+        from matplotlib.collections import LineCollection
+
+        d = self.num_words
+        order = np.argsort(-np.abs(self.fit.coef), kind="stable")
+        k = min(self.top_k, d)
+        if d == k + 1:  # grouping one word would hide nothing
+            k = d
+        self.bar_features = order[:k]
+        self.grouped_features = np.sort(order[k:])
+        labels = [self.domain.features[j] for j in self.bar_features]
+        if len(self.grouped_features):
+            labels.append(f"{len(self.grouped_features)} other words (sum)")
+        for bar in self.bars:
+            bar.remove()
+        if self.errorbars is not None:
+            self.errorbars.remove()
+        yy = np.arange(len(labels))
+        self.bars = list(self.ax_bars.barh(yy, np.zeros(len(labels)), color="0.6",
+                                           edgecolor="0.3"))
+        self.errorbars = LineCollection(np.zeros((len(labels), 2, 2)), colors="k",
+                                        linewidths=1.0)
+        self.ax_bars.add_collection(self.errorbars)
+        if labels != self.bar_labels:
+            self.bar_labels = labels
+            self.ax_bars.set_yticks(yy, labels, fontsize=9)
+            self.ax_bars.set_ylim(len(labels) - 0.5, -0.5)
+            self._invalidate()
+        self._animate(*self.bars, self.errorbars)
+
+    def bar_values(self, coef: np.ndarray) -> np.ndarray:
+        """The plotted values: the top words' coefficients, then the others' sum."""
+        values = coef[self.bar_features]
+        if len(self.grouped_features):
+            values = np.append(values, coef[self.grouped_features].sum())
+        return values
 
     def _draw_frame(self, i: int) -> None:
         N = self.num_samples
         i = int(np.clip(i, 0, N))
         self.frame = i
         final = i == N
-        mask = self.masks[i - 1] if i > 0 else np.ones(self.num_words, dtype=bool)
+        if i == 0:
+            mask = ~self.removed  # the clicked counterfactual (all words when none clicked)
+        else:
+            mask = self.masks[i - 1]
         coef = self.path.coef[i - 1] if i > 0 else np.zeros(self.num_words)
         for veil, feature in self.veils:
-            if feature < 0:
-                continue
             if final:
                 veil.set_facecolor(_weight_colour(coef[feature], self._scale))
                 veil.set_alpha(0.55)
@@ -346,25 +448,35 @@ class TextPerturbationPlayer(AnimatedWidget):
                 veil.set_facecolor("white")
                 veil.set_alpha(0.8)
                 veil.set_visible(not mask[feature])
-        if i == 0:
-            self.info.set_text(f"the sentence: P({self._class_label(self.target)}) = "
-                               f"{self.y[0]:.3f}.  Press Play.")
+        name = self._class_label(self.target)
+        if i == 0 and self.removed.any():
+            proba = getattr(self, "counterfactual_proba", self.original)
+            self.info.set_text(f"x′ without {int(self.removed.sum())} word(s): P({name}) = "
+                               f"{proba[self.target]:.3f} (was {self.original[self.target]:.3f})")
+        elif i == 0:
+            self.info.set_text(f"P({name}) = {self.y[0]:.3f} · N = {N}, w = "
+                               f"{self.kernel_width:.3g}: press Play")
         else:
             off = int((~mask).sum())
-            self.info.set_text(f"sample {i}/{N}: {off} word(s) removed, "
-                               f"f = {self.y[i - 1]:.3f}, π = {self.weights[i - 1]:.3f}")
+            self.info.set_text(f"sample {i}/{N}: {off} removed, f = {self.y[i - 1]:.3f}, "
+                               f"π = {self.weights[i - 1]:.3f}")
         se = np.zeros(self.num_words)
         if i >= 2:
             se = np.nan_to_num(self.explanation.coefficient_stderr(
                 coef, float(self.path.intercept[i - 1]), n=i, target=self.target), nan=0.0)
-        for bar, value in zip(self.bars, coef, strict=True):
+        values = self.bar_values(coef)
+        shown_se = se[self.bar_features]
+        if len(self.grouped_features):
+            shown_se = np.append(shown_se, 0.0)
+        for bar, value in zip(self.bars, values, strict=True):
             bar.set_width(value)
             bar.set_color(_weight_colour(value, self._scale) if final else "0.6")
             bar.set_edgecolor("0.3")
-        k = np.arange(self.num_words)
-        self.errorbars.set_segments(np.stack([np.c_[coef - se, k], np.c_[coef + se, k]], axis=1)
-                                    if i > 0 else [])
+        k = np.arange(len(values))
+        self.errorbars.set_segments(
+            np.stack([np.c_[values - shown_se, k], np.c_[values + shown_se, k]], axis=1)
+            if i > 0 else [])
         self.shown_coef, self.shown_stderr = coef, se
-        self.bars_title.set_text(f"word weights after {i} samples (±1 s.e.)")
+        self.bars_title.set_text(f"weights after {i} samples (±1 s.e.)")
         for button, c in zip(self.token_buttons, coef, strict=True):
             button.style.button_color = _weight_colour(c, self._scale) if final else None
