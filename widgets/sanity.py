@@ -60,7 +60,7 @@ def _two_lines(name: str, width: int = 11) -> str:
     """Break a method name at a space so that each line has at most ~``width`` characters."""
     if len(name) <= width or " " not in name:
         return name
-    cut = min((i for i, ch in enumerate(name) if ch == " "), key=lambda i: abs(i - len(name) / 2))
+    _, cut = min((abs(i - len(name) / 2), i) for i, ch in enumerate(name) if ch == " ")
     return name[:cut] + "\n" + name[cut + 1:]
 
 
