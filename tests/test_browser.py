@@ -167,7 +167,7 @@ COURSE_CELLS = [
               "animals = zoo.load_husky_wolf('test', n=4, random_state=0)\n"
               "cnn = zoo.load_husky_wolf_cnn()\n"
               "w = ImagePerturbationPlayer(animals.images[0], cnn.predict_proba, "
-              "class_names=animals.class_names, replacement='grey', num_samples=150, "
+              "class_names=animals.class_names, baseline='grey', num_samples=150, "
               "num_features=5)\nfor _ in range(5):\n    w.step()\nw",
      [("step", "refit", "slider"), ("kernel width", "refit", "slider"),
       ("K", "refit", "readout"), ("ridge alpha", "refit", "slider"),

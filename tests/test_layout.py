@@ -100,7 +100,7 @@ def _one_output_kernel_explorer():
     def f(batch):  # one output, as course 13's shape detector
         return np.asarray(batch)[:, 8:16, 8:24].mean(axis=(1, 2, 3))
 
-    return KernelWidthExplorer(image, f, segments, num_samples=300, replacement=0.0,
+    return KernelWidthExplorer(image, f, segments, num_samples=300, baseline=0.0,
                                random_state=0, debounce=0)
 
 

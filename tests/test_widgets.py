@@ -385,10 +385,10 @@ def test_kernel_width_explorer_limit_is_lime_limit():
                             widths=[0.1, 0.25, 1.0, 3.0])
     assert w.model_calls == 1 + 2  # all 16 masks in one batch, 300 samples in two
     for r, nu in enumerate(w.widths):
-        ref = lime_limit(f, image, segments, "mean", nu=float(nu), label=0)
+        ref = lime_limit(f, image, segments, "superpixel_mean", kernel_width=float(nu), target=0)
         np.testing.assert_allclose(w.limit[r], ref.coefficients, atol=1e-10)
     # a linear model is explained exactly, whatever the width (no penalty)
-    exact = linear_model_limit(weights, image, segments, "mean", bias=0.3).coefficients
+    exact = linear_model_limit(weights, image, segments, "superpixel_mean", bias=0.3).coefficients
     np.testing.assert_allclose(w.empirical, np.tile(exact, (4, 1)), atol=1e-8)
     np.testing.assert_allclose(w.limit, np.tile(exact, (4, 1)), atol=1e-8)
     # the frames walk through the widths
@@ -410,7 +410,7 @@ def test_kernel_width_explorer_refits_without_calls_and_flags_sign_changes():
         return np.c_[top, 1.0 - top**2]
 
     w = KernelWidthExplorer(image, f, segments, num_samples=200,
-                            replacement=0.5, widths=np.geomspace(0.05, 5, 9))
+                            baseline=0.5, widths=np.geomspace(0.05, 5, 9))
     calls = w.model_calls
     w.target_control.value = 1 - w.target
     assert w.model_calls == calls
@@ -500,7 +500,7 @@ def test_deletion_insertion_curves_rank_a_planted_map():
     assert auc["truth"] < auc["random"] < auc["opposite"]
     assert w.auc("insertion")["truth"] > w.auc("insertion")["opposite"]
     ref = deletion_curve(f, image, maps["truth"], target=0, steps=8, unit="superpixel",
-                         segments=grid_segments((16, 16), 4, 4), replacement="zero")
+                         segments=grid_segments((16, 16), 4, 4), baseline="zero")
     np.testing.assert_allclose(w.deletion["truth"].scores, ref.scores)
     assert w.model_calls == 6  # one batch per curve
     w.go_to(2)  # 4 of 16 patches removed: the model's whole quarter
@@ -688,3 +688,23 @@ def test_ig_path_offers_gauss_legendre():
                                steps=8, method="gausslegendre")
     np.testing.assert_allclose(w.running_sum(), ref[0], atol=1e-6)
     assert "gausslegendre" in w.gaps
+
+
+def test_widgets_take_baseline_and_still_accept_replacement_with_a_warning():
+    """The vocabulary's name for what a switched-off superpixel shows is ``baseline``; the old
+    widget keyword ``replacement=`` works for one release and names the new one."""
+    from lime_core.segmentation import grid_segments
+    from widgets import KernelWidthExplorer
+
+    image = np.random.default_rng(0).uniform(size=(12, 12, 3))
+    segments = grid_segments((12, 12), 2, 2)
+
+    def f(batch):
+        score = np.asarray(batch).reshape(len(batch), -1).mean(axis=1)
+        return np.c_[score, 1 - score]
+
+    new = KernelWidthExplorer(image, f, segments, num_samples=50, baseline=0.0, widths=[0.2, 1.0])
+    with pytest.warns(DeprecationWarning, match="baseline="):
+        old = KernelWidthExplorer(image, f, segments, num_samples=50, replacement=0.0, widths=[0.2, 1.0])
+    np.testing.assert_allclose(new.empirical, old.empirical)
+    assert not np.allclose(new.replacement_array, image)

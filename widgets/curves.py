@@ -149,10 +149,10 @@ class DeletionInsertionCurves(AnimatedWidget):
         common = {"target": self.target, "steps": self.steps, "unit": "superpixel",
                   "segments": self.units, "blur_sigma": self.blur_sigma}
         self.deletion = {name: deletion_curve(self.model, self.image_array, a,
-                                              replacement="zero", **common)
+                                              baseline="zero", **common)
                          for name, a in self.attributions.items()}
         self.insertion = {name: insertion_curve(self.model, self.image_array, a,
-                                                replacement="blur", **common)
+                                                baseline="blur", **common)
                           for name, a in self.attributions.items()}
         self.blurred = gaussian_filter(self.image_array, sigma=(self.blur_sigma,
                                                                  self.blur_sigma, 0))

@@ -163,7 +163,7 @@ class IntegratedGradientsPath(AnimatedWidget):
             self.gaps[method] = np.array([
                 float(integrated_gradients(
                     self.model, self.x[None], target=self.target, baseline=self.baseline[None],
-                    steps=m, method=method, return_convergence_delta=True,
+                    steps=m, method=method, return_result=True,
                 ).convergence_delta[0])
                 for m in self.gap_steps])
 

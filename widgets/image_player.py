@@ -19,6 +19,7 @@ from typing import Any
 import ipywidgets
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import (
     check_array,
     check_choice,
@@ -116,7 +117,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         "medium" for images of at least 128 pixels a side, "fine" for smaller ones
         (lime's setting, tuned for photos of about 224 pixels, cuts a 64-pixel zoo image
         into only a handful of pieces).
-    replacement : {"mean", "black", "grey", "blur"}, optional
+    baseline : {"mean", "black", "grey", "blur"}, optional
         What a switched-off superpixel shows. Default: its mean colour (lime's
         default) for your own image; "black" for the zoo demo, whose husky/wolf CNN
         reads the background colour that mean replacement keeps.
@@ -148,6 +149,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
 
     figsize = (8.4, 2.75)
 
+    @renamed_arguments({"replacement": "baseline"})
     def __init__(
         self,
         image: Any = None,
@@ -155,7 +157,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         *,
         segmentation: str = "quickshift",
         granularity: str | None = None,
-        replacement: str | None = None,
+        baseline: str | None = None,
         kernel_width: float = 0.25,
         num_samples: int = 200,
         num_features: int = 5,
@@ -174,12 +176,12 @@ class ImagePerturbationPlayer(AnimatedWidget):
             image = default_image if image is None else image
             classifier_fn = default_fn if classifier_fn is None else classifier_fn
             class_names = default_names if class_names is None else class_names
-            if replacement is None:
+            if baseline is None:
                 # The zoo's husky/wolf CNN learned the background *colour*; hiding a
                 # superpixel with its own mean colour barely moves it, black does.
-                replacement = "black"
-        if replacement is None:
-            replacement = "mean"  # lime's default
+                baseline = "black"
+        if baseline is None:
+            baseline = "mean"  # lime's default: each superpixel's own mean colour
         self.image_array = check_array(image, "image", ndim=3)
         if self.image_array.shape[2] != 3:
             raise ValueError(f"image must have 3 colour channels (H, W, 3), "
@@ -192,7 +194,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         check_choice(segmentation, "segmentation", SEGMENTATIONS)
         check_choice(granularity, "granularity", GRANULARITIES)
-        check_choice(replacement, "replacement", REPLACEMENTS)
+        check_choice(baseline, "baseline", REPLACEMENTS)
         check_choice(feature_selection, "feature_selection", FEATURE_SELECTIONS)
         kernel_width = check_positive(kernel_width, "kernel_width")
         alpha = check_positive(alpha, "alpha")
@@ -205,7 +207,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         # --- controls
         self.segmentation_control = choice("segmentation", SEGMENTATIONS, segmentation)
         self.granularity_control = choice("granularity", GRANULARITIES, granularity)
-        self.replacement_control = choice("replacement", REPLACEMENTS, replacement)
+        self.replacement_control = choice("baseline", REPLACEMENTS, baseline)
         self.num_samples_control = int_slider("samples N", num_samples, 10, max(1000, num_samples))
         self.kernel_width_control = log_slider("kernel width", kernel_width, 0.02, 10.0)
         self.num_features_control = int_slider("K", num_features, 1, 20, continuous=True)

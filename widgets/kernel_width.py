@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets
 import numpy as np
 
+from lime_core._deprecation import renamed_arguments
 from lime_core._validation import check_array, check_int, check_positive, check_random_state
 from widgets._base import AnimatedWidget, CountingModel, choice, int_slider
 
@@ -59,14 +60,16 @@ class KernelWidthExplorer(AnimatedWidget):
         Class explained (default: the top class of the image).
     alpha : float
         Ridge penalty of the empirical fits (lime's 1; the limit has none).
-    replacement : "mean" or number
-        What switched-off superpixels show.
+    baseline : "superpixel_mean" or number
+        What switched-off superpixels show (each superpixel's own mean colour, or a
+        constant).
     random_state : int or Generator
     batch_size : int
     """
 
     figsize = (8.4, 3.1)
 
+    @renamed_arguments({"replacement": "baseline"})
     def __init__(
         self,
         image: Any = None,
@@ -77,7 +80,7 @@ class KernelWidthExplorer(AnimatedWidget):
         num_samples: int = 1000,
         target: int | None = None,
         alpha: float = 1.0,
-        replacement: Any = "mean",
+        baseline: Any = "superpixel_mean",
         random_state: Any = 0,
         batch_size: int = 256,
         **base_kwargs: Any,
@@ -110,7 +113,7 @@ class KernelWidthExplorer(AnimatedWidget):
             raise ValueError("widths must all be > 0")
         self.model = CountingModel(classifier_fn)
         self.alpha = check_positive(alpha, "alpha", allow_zero=True)
-        self.replacement = replacement
+        self.baseline = baseline
         self.random_state = random_state
         check_random_state(random_state)
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -119,7 +122,7 @@ class KernelWidthExplorer(AnimatedWidget):
         from lime_core.theory import replacement_for
 
         self.replacement_array = replacement_for(self.image_array, self.segment_index, self.d,
-                                                 self.replacement)
+                                                 self.baseline)
         if self.has_limit:
             self._predict_all_masks()
             original = self.exact_values[-1]  # the all-ones mask is the last row

@@ -168,10 +168,10 @@ class ShapleyExplorer(AnimatedWidget):
         perm_err, kernel_err = [], []
         for b in budgets:
             p = max(1, (b - 2) // max(d - 1, 1))
-            errs = [np.abs(shapley_permutation(self.value_fn, d, p, s, antithetic=False).values
+            errs = [np.abs(shapley_permutation(self.value_fn, d, p, random_state=s, antithetic=False).values
                            - self.exact).max() for s in seeds]
             perm_err.append(float(np.mean(errs)))
-            errs = [np.abs(kernel_shap_game(self.value_fn, d, b, s, num_bootstrap=2).values
+            errs = [np.abs(kernel_shap_game(self.value_fn, d, b, random_state=s, num_bootstrap=2).values
                            - self.exact).max() for s in seeds]
             kernel_err.append(float(np.mean(errs)))
         self.permutation_error = np.array(perm_err)
