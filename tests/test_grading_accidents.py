@@ -133,7 +133,7 @@ def test_metadata_edits_are_reset_from_the_released_notebook(graded):
     res = graded["metadata", HW6]
     assert _full(res), (res.questions, res.messages)
     assert [q.question for q in res.questions] == [
-        "hw6_q1_curves_tests", "hw6_q2_recall_tests", "hw6_q3_compare_tests", "hw6_q4_better_tests"]
+        "hw6_q1_curves_tests", "hw6_q2_recall_tests", "hw6_q3_compare_tests", "hw6_q4_better_tests", "hw6_q5_answer"]
 
 
 def test_old_notebook_format_is_converted(graded):

@@ -58,7 +58,19 @@ def find_resnet18_weights(cache_dir: str | os.PathLike | None = None) -> Path | 
 
 
 def pretrained_status(cache_dir: str | os.PathLike | None = None) -> str:
-    """One sentence: can the pretrained ResNet-18 be used, and if not, why not."""
+    """One sentence: can the pretrained ResNet-18 be used, and if not, why not.
+
+    Parameters
+    ----------
+    cache_dir : str or path-like, optional
+        The torch cache folder to look in (default: torch's own, ``$TORCH_HOME`` or
+        ``~/.cache/torch``); the weights are looked for in ``hub/checkpoints/``.
+
+    Returns
+    -------
+    str
+        Where the weights were found, or why the optional cells are skipped.
+    """
     path = find_resnet18_weights(cache_dir)
     if path is None:
         where = (Path(cache_dir) if cache_dir is not None else torch_cache_dir())
@@ -156,6 +168,18 @@ def load_pretrained_resnet18(cache_dir: str | os.PathLike | None = None, *,
     into :func:`resnet18_module`; never downloads. The model takes ``(n, 224, 224, 3)``
     images in [0, 1] (``predict_proba``, softmax over 1000 classes); ``model.module``
     normalises inside, so gradient methods can be called on [0, 1] tensors too.
+
+    Parameters
+    ----------
+    cache_dir : str or path-like, optional
+        The torch cache folder (default: torch's own); weights in ``hub/checkpoints/``.
+    batch_size : int
+        Images per forward pass in ``predict_proba``.
+
+    Returns
+    -------
+    ImageModel
+        The classifier, with ``.module`` the torch network (eval mode).
 
     Raises
     ------
