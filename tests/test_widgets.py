@@ -193,7 +193,7 @@ def test_image_player_rerun_knobs_query_the_model_again(player):
     player.segmentation_control.value = "grid"
     assert player.num_superpixels == 25  # medium grid: 5 x 5
     assert player.model_calls == calls + batches
-    player.replacement_control.value = "black"
+    player.baseline_control.value = "black"
     assert np.all(player.replacement_array == 0.0)
     assert player.model_calls == calls + 2 * batches
     player.num_samples_control.value = 60
@@ -232,9 +232,9 @@ def test_image_player_errors_go_to_the_error_area_and_widget_keeps_working(husky
 
     w = ImagePerturbationPlayer(image, flaky, segmentation="grid", num_samples=40, debounce=0)
     state["fail"] = True
-    w.replacement_control.value = "blur"
+    w.baseline_control.value = "blur"
     assert "RuntimeError: model server went away" in w.error_area.value
-    assert w.replacement_control.value == "blur"  # the user's setting is kept
+    assert w.baseline_control.value == "blur"  # the user's setting is kept
     state["fail"] = False
     w.kernel_width_control.value = 0.5  # refit from the cached outputs still works
     assert w.error_area.value == ""

@@ -207,7 +207,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         # --- controls
         self.segmentation_control = choice("segmentation", SEGMENTATIONS, segmentation)
         self.granularity_control = choice("granularity", GRANULARITIES, granularity)
-        self.replacement_control = choice("baseline", REPLACEMENTS, baseline)
+        self.baseline_control = choice("baseline", REPLACEMENTS, baseline)
         self.num_samples_control = int_slider("samples N", num_samples, 10, max(1000, num_samples))
         self.kernel_width_control = log_slider("kernel width", kernel_width, 0.02, 10.0)
         self.num_features_control = int_slider("K", num_features, 1, 20, continuous=True)
@@ -217,7 +217,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.target_control = ipywidgets.Dropdown(options=[("?", 0)], description="target")
 
         for control in (self.segmentation_control, self.granularity_control,
-                        self.replacement_control, self.num_samples_control):
+                        self.baseline_control, self.num_samples_control):
             control.observe(lambda change: self._guarded(self._run), names="value")
         self._kernel_width_update = self._throttled(self._refit)
         self.kernel_width_control.observe(lambda change: self._kernel_width_update(),
@@ -230,7 +230,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
 
         self._build_figure()
         self._layout([
-            self.segmentation_control, self.granularity_control, self.replacement_control,
+            self.segmentation_control, self.granularity_control, self.baseline_control,
             self.num_samples_control, self.kernel_width_control, self.num_features_control,
             self.target_control, self.feature_selection_control, self.alpha_control,
         ])
@@ -293,7 +293,7 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.segments = segments
         self.samples = image_samples(
             self.image_array, self.model.predict, segments=segments,
-            num_samples=self.num_samples, baseline=_BASELINES[self.replacement_control.value],
+            num_samples=self.num_samples, baseline=_BASELINES[self.baseline_control.value],
             blur_sigma=max(self.image_array.shape[:2]) / 30.0, batch_size=self.batch_size,
             random_state=self.random_state)
         self.segment_index = self.samples.data["segments"]
