@@ -250,6 +250,9 @@ def bwrap_command(assignment: str, limits: Limits, argv: list[str]) -> list[str]
            "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
     if not privileged:
         cmd.append("--unshare-user")
+    # an empty /tmp first: binds made later may lie under /tmp (a checkout or venv in /tmp,
+    # as in a CI clone) and must stay visible on top of it
+    cmd += ["--size", str(64 * 1024**2), "--tmpfs", "/tmp"]
 
     def ro(src: Path | str, dest: Path | str | None = None) -> None:
         if Path(src).exists():
@@ -286,7 +289,6 @@ def bwrap_command(assignment: str, limits: Limits, argv: list[str]) -> list[str]
     for folder in sorted(made, key=len):
         cmd += ["--chmod", "0711", folder]
     cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--size", str(64 * 1024**2), "--tmpfs", "/tmp",
             "--size", str(limits.scratch_size), "--tmpfs", HOME]
     if privileged:
         cmd += ["--chmod", "0777", HOME, "--chmod", "1777", "/tmp"]

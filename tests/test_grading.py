@@ -472,3 +472,14 @@ def test_hw3_sandbox_has_no_shapley_reference_code():
     done = subprocess.run(bwrap_command("hw3_shapley", Limits(), [sys.executable, "-c", code]),
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "checked", done.stdout + done.stderr[-800:]
+
+
+def test_sandbox_tmp_is_mounted_before_binds_that_may_lie_under_it():
+    """A checkout (and its .venv) under /tmp, as CI's clean clone may be, must stay visible:
+    bubblewrap applies mounts in order, so the empty /tmp has to come before every bind."""
+    from grading.sandbox import Limits, bwrap_command
+
+    cmd = bwrap_command("hw6_evaluation", Limits(), ["true"])
+    tmp = next(i for i in range(len(cmd) - 1) if cmd[i] == "--tmpfs" and cmd[i + 1] == "/tmp")
+    binds = [i for i, arg in enumerate(cmd) if arg == "--ro-bind"]
+    assert binds and tmp < min(binds)
