@@ -38,19 +38,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _chromium import CHROMIUM, CHROMIUM_FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "tests" / "data" / "browser_demo.ipynb"
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 240_000  # kernel start, torch import and the first LIME run on a busy laptop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

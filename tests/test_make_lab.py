@@ -43,20 +43,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _chromium import CHROMIUM, CHROMIUM_FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
 STAMP = VENV / ".limelab-installed"
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DEFAULT_PORT = 8888
 URL_LINE = re.compile(r"^http://127\.0\.0\.1:(\d+)/lab/tree/course/00_index\.ipynb\?token=(\w+)$")
 FRESH_VENV = os.environ.get("LIMELAB_FRESH_VENV") == "1"
