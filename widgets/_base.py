@@ -74,6 +74,64 @@ class CountingModel:
         return check_model_output(self(batch), len(batch), self.name)
 
 
+class PrefixReuse:
+    """Serve the leading rows of a new LIME sample from the previous one.
+
+    Masks drawn with the same integer seed are the same row for row whatever the
+    sample size (:func:`lime_core.sampling.sample_masks` draws them in order), so when
+    only the number of samples N changes, rows ``0 .. min(N_old, N_new) - 1`` are the
+    same perturbed inputs as before and need no new model call. Pass this object as
+    the model to a samples function; it hands out the stored predictions batch by
+    batch (batches arrive in row order) and calls ``predict`` only for rows it has not
+    seen. :meth:`keep` stores the new run, and checks that its masks really extend
+    the old ones (else the reused rows are predicted again).
+    """
+
+    def __init__(self, predict: Callable) -> None:
+        self.predict = predict
+        self.settings: Any = None
+        self.Z: np.ndarray | None = None
+        self.predictions: np.ndarray | None = None
+        self._offset = 0
+
+    def start(self, settings: Any) -> "PrefixReuse":
+        """Begin a run; forget the stored rows unless ``settings`` (seed, image,
+        segments, baseline...) equal the last run's and the seed is an integer."""
+        seeded = isinstance(settings, tuple) and isinstance(settings[0], (int, np.integer))
+        if not seeded or not _same(settings, self.settings):
+            self.Z = self.predictions = None
+        self.settings = settings
+        self._offset = 0
+        return self
+
+    def __call__(self, batch: Any) -> np.ndarray:
+        start, self._offset = self._offset, self._offset + len(batch)
+        if self.predictions is not None and self._offset <= len(self.predictions):
+            return self.predictions[start:self._offset]
+        return self.predict(batch)
+
+    def keep(self, Z: np.ndarray, predictions: np.ndarray) -> bool:
+        """Store this run; False when the reused rows turn out not to match (the
+        caller then runs again without reuse)."""
+        if self.Z is not None:
+            m = min(len(self.Z), len(Z))
+            if not np.array_equal(self.Z[:m], Z[:m]):
+                self.Z = self.predictions = None
+                return False
+        self.Z, self.predictions = np.array(Z), np.array(predictions)
+        return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality for tuples that may hold arrays."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                and a.shape == b.shape and bool(np.array_equal(a, b)))
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
 def _tick_extent(axis: Any, renderer: Any, which: int) -> float:
     """Largest width (``which=0``) or height (``which=1``), in pixels, of the tick labels
     ``axis`` will draw for its current view limits, measured without drawing."""
