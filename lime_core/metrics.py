@@ -154,8 +154,7 @@ def _scores(model: Callable, canonical_batch: np.ndarray, layout: Layout,
 def _baseline(x: np.ndarray, baseline: Any, blur_sigma: float, layout: Layout) -> np.ndarray:
     """The canonical input with every unit removed: zeros, channel mean, blur, or an array."""
     if isinstance(baseline, str) and baseline == "mean":
-        warn_renamed("metrics", "baseline='mean' (replacement='mean')", "baseline='channel_mean'",
-                     stacklevel=5)
+        warn_renamed("metrics", "baseline='mean' (replacement='mean')", "baseline='channel_mean'")
         baseline = "channel_mean"
     if not isinstance(baseline, str):
         if isinstance(baseline, int | float) and not isinstance(baseline, bool):

@@ -34,8 +34,7 @@ def _image_baseline_name(baseline, where: str):
     if baseline is None:
         return "superpixel_mean"
     if isinstance(baseline, str) and baseline == "mean":
-        warn_renamed(where, "baseline='mean' (hide_color='mean')", "baseline='superpixel_mean'",
-                     stacklevel=4)
+        warn_renamed(where, "baseline='mean' (hide_color='mean')", "baseline='superpixel_mean'")
         return "superpixel_mean"
     return baseline
 

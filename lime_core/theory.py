@@ -382,7 +382,7 @@ def replacement_for(image: np.ndarray, index: np.ndarray, d: int, baseline: Any)
     if isinstance(baseline, str):
         if baseline == "mean":
             warn_renamed("lime_core.theory", "baseline='mean' (replacement='mean')",
-                         "baseline='superpixel_mean'", stacklevel=4)
+                         "baseline='superpixel_mean'")
             baseline = "superpixel_mean"
         if baseline != "superpixel_mean":
             raise ValueError(
