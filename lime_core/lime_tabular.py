@@ -64,7 +64,7 @@ def tabular_samples(
         Defines quartiles, bin statistics and frequencies.
     feature_names : list of str, optional
         One name per column (a single ``str`` is refused).
-    categorical_features : sequence of int
+    categorical_features : sequence of int, or a boolean mask of length p
         Columns sampled from their training frequencies, never discretised.
     sampling : {"quartile", "decile", "entropy", "gaussian"}
         lime's ``discretizer`` (``"quartile"``, its default, ``"decile"``,

@@ -357,6 +357,13 @@ def _column_indices(indices, name: str) -> list:
     return [j.item() if isinstance(j, np.generic) else j for j in indices]
 
 
+def _is_bool_mask(value) -> bool:
+    """True for a 1-d sequence of bools (``[True, False]``, ``np.array(mask)``), not ``[]``."""
+    if value is None or isinstance(value, (str, bytes)) or np.ndim(value) != 1 or len(value) == 0:
+        return False
+    return np.asarray(value).dtype == bool
+
+
 def _feature_names(feature_names, p: int) -> list[str]:
     """``feature_names`` as ``p`` strings; a single ``str`` is refused (it is not a list
     of names: ``'abcd'`` would become four one-letter names)."""
@@ -480,8 +487,9 @@ class TabularSampler:
     (``sample_around_instance=True``); the interpretable features are the
     standardised values ``(x' - mean) / std``.
 
-    Categorical features are drawn from their training frequencies in every mode;
-    their interpretable feature is ``1[value == instance's value]``.
+    Categorical features (column indices, or a boolean mask over the columns) are drawn
+    from their training frequencies in every mode; their interpretable feature is
+    ``1[value == instance's value]``.
 
     See the course notebook ``course/06_lime_tabular.ipynb``.
     """
@@ -527,6 +535,12 @@ class TabularSampler:
             raise ValueError("training_data must have at least one column, got shape (m, 0)")
         feature_names = _feature_names(feature_names, p)
         categorical = np.zeros(p, dtype=bool)
+        if _is_bool_mask(categorical_features):   # a mask over the columns, one bool each
+            if len(categorical_features) != p:
+                raise ValueError(f"categorical_features as a boolean mask must have {p} entries "
+                                 f"(one per column), got {len(categorical_features)}")
+            categorical[:] = np.asarray(categorical_features)
+            categorical_features = ()
         for j in _column_indices(categorical_features, "categorical_features"):
             categorical[check_int(j, "categorical_features", minimum=0, maximum=p - 1)] = True
         labels = None
