@@ -33,9 +33,9 @@ def cosine_distance(Z, reference=None) -> np.ndarray:
     """Cosine distance of every row of ``Z`` to ``reference``.
 
     ``D(z, r) = 1 - <z, r> / (|z| |r|)``, clipped to ``[0, 2]``; a row of zeros
-    has distance 1 (as in scikit-learn, which lime uses). Entries above about 1e150
-    are handled by scaling each row to ``max_j |z_j| = 1`` first (the cosine is
-    scale-invariant), so norms cannot overflow.
+    has distance 1 (as in scikit-learn, which lime uses). Entries beyond 1e±150 are
+    handled by scaling each row to ``max_j |z_j| = 1`` first (the cosine is
+    scale-invariant), so norms can neither overflow nor underflow.
 
     Parameters
     ----------
@@ -51,7 +51,9 @@ def cosine_distance(Z, reference=None) -> np.ndarray:
     See the course notebook ``course/03_lime_algorithm.ipynb``.
     """
     Z, ref = _rows_and_reference(Z, reference, "Z")
-    if np.max(np.abs(Z), initial=0.0) > _SQUARE_SAFE[1] or np.max(np.abs(ref), initial=0.0) > _SQUARE_SAFE[1]:
+    nonzero = np.abs(np.concatenate([Z.ravel(), ref]))
+    nonzero = nonzero[nonzero > 0]
+    if nonzero.size and (nonzero.max() > _SQUARE_SAFE[1] or nonzero.min() < _SQUARE_SAFE[0]):
         # the cosine does not change when a row is scaled: bring every row to max |z_j| = 1
         # first, so that norms and dot products cannot overflow
         row_max = np.max(np.abs(Z), axis=1, keepdims=True)
@@ -72,8 +74,8 @@ def euclidean_distance(Z, reference=None) -> np.ndarray:
     ``reference`` defaults to ``Z[0]`` (the instance). Tabular LIME uses it on the
     binary "same bin as the instance" representation; see
     ``course/06_lime_tabular.ipynb``. Rows whose squares would overflow (entries above
-    about 1e154) are measured as ``m ||(z - r) / m||`` with ``m = max_j |z_j - r_j|``;
-    a distance that is itself beyond the float range is refused.
+    about 1e154, or underflow, below 1e-154) are measured as ``m ||(z - r) / m||`` with
+    ``m = max_j |z_j - r_j|``; a distance that is itself beyond the float range is refused.
 
     Parameters
     ----------
@@ -93,14 +95,21 @@ def euclidean_distance(Z, reference=None) -> np.ndarray:
     Z, ref = _rows_and_reference(Z, reference, "Z")
     with np.errstate(over="ignore", invalid="ignore"):
         diff = Z - ref
-        out = np.sqrt(np.sum(diff**2, axis=1))
-    big = ~np.isfinite(out)
-    if np.any(big):
-        if not np.all(np.isfinite(diff[big])):
-            raise ValueError("Z and reference differ by more than the largest float; rescale them")
-        m = np.max(np.abs(diff[big]), axis=1)
-        with np.errstate(over="ignore"):
-            out[big] = m * np.sqrt(np.sum((diff[big] / m[:, None]) ** 2, axis=1))
+    if not np.all(np.isfinite(diff)):
+        raise ValueError("Z and reference differ by more than the largest float; rescale them")
+    return _row_norms(diff)
+
+
+def _row_norms(A: np.ndarray) -> np.ndarray:
+    """``||a||_2`` of every row; rows whose squares would overflow or underflow
+    (entries beyond 1e±150) are scaled by their largest entry first."""
+    m = np.max(np.abs(A), axis=1, initial=0.0)
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.sqrt(np.sum(A**2, axis=1))
+    odd = (m > _SQUARE_SAFE[1]) | ((m > 0) & (m < _SQUARE_SAFE[0]))
+    if np.any(odd):
+        with np.errstate(over="ignore", under="ignore"):
+            out[odd] = m[odd] * np.sqrt(np.sum((A[odd] / m[odd, None]) ** 2, axis=1))
         if not np.all(np.isfinite(out)):
             raise ValueError("a distance between rows of Z exceeds the largest float; rescale Z")
     return out
