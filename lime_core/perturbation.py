@@ -391,6 +391,16 @@ def percentile_edges(column, percentiles) -> np.ndarray:
     """Bin edges of a column at the given ``percentiles`` (lime's quartile and decile
     discretisers), repeated edges merged: ``np.unique(np.percentile(column, q))``.
 
+    Parameters
+    ----------
+    column : (m,) array of float
+    percentiles : sequence of float in [0, 100]
+        :data:`PERCENTILES` holds lime's: quartiles (25, 50, 75) and deciles.
+
+    Returns
+    -------
+    numpy.ndarray, sorted distinct edges; bin ``b`` is ``(edges[b-1], edges[b]]``
+
     Examples
     --------
     >>> percentile_edges(np.arange(9.0), (25, 50, 75)).tolist()
