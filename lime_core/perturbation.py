@@ -419,7 +419,11 @@ def entropy_edges(column, labels, max_depth: int = ENTROPY_MAX_DEPTH) -> np.ndar
     ``i H(y_1..y_i) + (m - i) H(y_{i+1}..y_m)``, ``H = -sum_k p_k log p_k``, among the
     positions where ``x_i < x_{i+1}`` (the first one on ties); the edge is the midpoint
     ``(x_i + x_{i+1}) / 2``. Pure nodes, constant nodes and nodes at ``max_depth`` are
-    leaves. With no cut at all, the median is the one edge (as lime).
+    leaves. With no cut at all, the median is the one edge (as lime). Values are rounded
+    to float32 first when float32 can hold them, as scikit-learn's tree does, so edges
+    and their printed names are lime's; unlike scikit-learn, values closer than 1e-7
+    can still be cut apart (lime would fall back to the median for a column of scale
+    1e-8).
 
     Parameters
     ----------
@@ -438,14 +442,26 @@ def entropy_edges(column, labels, max_depth: int = ENTROPY_MAX_DEPTH) -> np.ndar
     """
     x = np.asarray(column, dtype=float)
     _, codes = np.unique(np.asarray(labels), return_inverse=True)
-    order = np.argsort(x, kind="stable")
-    xs, onehot = x[order], np.eye(codes.max() + 1)[codes.ravel()[order]]
+    # scikit-learn's tree (lime's) sees float32 values; so do we where float32 can hold
+    # them, so that an edge such as 0.025 (between 0.02 and 0.03) is lime's 0.0249999...
+    # and prints as lime prints it ("0.02")
+    with np.errstate(over="ignore", under="ignore"):
+        x32 = x.astype(np.float32)
+    seen = x
+    if np.all(np.isfinite(x32)) and np.all((x == 0) | (np.abs(x32) >= np.finfo(np.float32).tiny)):
+        seen = x32.astype(float)
+    order = np.argsort(seen, kind="stable")
+    xs, onehot = seen[order], np.eye(codes.max() + 1)[codes.ravel()[order]]
     edges: list[float] = []
 
     def child_entropy(counts, n):  # n H(counts / n), one row per candidate position
         p = counts / n[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
-            h = -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=1)
+            # in bits, class after class, as scikit-learn sums it (ties break alike)
+            terms = np.where(p > 0, p * (np.log(p) / np.log(2.0)), 0.0)
+        h = np.zeros(len(n))
+        for k in range(terms.shape[1]):
+            h -= terms[:, k]
         return n * h
 
     def split(lo: int, hi: int, depth: int) -> None:
@@ -455,9 +471,9 @@ def entropy_edges(column, labels, max_depth: int = ENTROPY_MAX_DEPTH) -> np.ndar
         left = np.cumsum(counts, axis=0)[:-1]        # position i = 1..m-1: first i rows on the left
         right = counts.sum(axis=0) - left
         n_left = np.arange(1, hi - lo, dtype=float)
-        cost = child_entropy(left, n_left) + child_entropy(right, (hi - lo) - n_left)
-        cost[xs[lo + 1 : hi] <= xs[lo : hi - 1]] = np.inf   # no cut between equal values
-        i = int(np.argmin(cost)) + 1
+        gain = -child_entropy(right, (hi - lo) - n_left) - child_entropy(left, n_left)
+        gain[xs[lo + 1 : hi] <= xs[lo : hi - 1]] = -np.inf  # no cut between equal values
+        i = int(np.argmax(gain)) + 1
         a, b = xs[lo + i - 1], xs[lo + i]
         mid = a / 2 + b / 2                                   # no overflow near 1e308
         edges.append(float(a if mid >= b else mid))

@@ -58,8 +58,7 @@ def test_bin_edges_and_bins_equal_limes_discretizer(data, sampling, cls):
     ours = TabularSampler.fit(X, NAMES, CATEGORICAL, sampling, training_labels=y)
     for j in (0, 1, 2, 4):
         theirs = np.unique(ref.lambdas[j].__defaults__[0])
-        # sklearn's tree sees float32 values: its midpoints differ from ours in the 8th digit
-        np.testing.assert_allclose(ours.edges[j], theirs, rtol=1e-6)
+        np.testing.assert_array_equal(ours.edges[j], theirs)
         assert ref.names[j] == [_name_of_bin(ours, j, b) for b in range(len(theirs) + 1)]
     for row in X[:50]:
         got = ours.bins(row[None])[0]
@@ -88,6 +87,33 @@ def test_feature_names_equal_limes_strings(data, sampling):
         ours = TabularSampler.fit(X, NAMES, CATEGORICAL, sampling, training_labels=y).names(row)
         assert ours == theirs
         assert ours[3] == f"colour={int(row[3])}"           # '0=2', not '0=2.0'
+
+
+def _column(kind, rng, m):
+    if kind == "normal":
+        return rng.normal(size=m) * rng.choice([1, 100, 0.01])
+    if kind == "small_integers":
+        return rng.integers(0, 10, size=m).astype(float)
+    if kind == "two_decimals":
+        return np.round(rng.exponential(size=m), 2)
+    return np.round(rng.normal(size=m) * 1000, 1)
+
+
+@pytest.mark.parametrize("kind", ["normal", "small_integers", "two_decimals", "one_decimal_large"])
+def test_entropy_edges_and_names_equal_limes_bit_for_bit(kind):
+    """Random columns and labels (three classes, or a noisy threshold): the same edges
+    bit for bit, so the same names, also where a midpoint such as 0.025 sits on a
+    rounding boundary of '%.2f' (scikit-learn's tree sees float32 values)."""
+    for seed in range(25):
+        rng = np.random.default_rng(seed)
+        m = int(rng.integers(10, 300))
+        col = _column(kind, rng, m)
+        y = (rng.integers(0, 3, size=m) if seed % 2 else
+             (col + rng.normal(size=m) * col.std() > np.median(col)).astype(int))
+        ref = discretize.EntropyDiscretizer(col[:, None], [], ["c"], labels=y, random_state=0)
+        np.testing.assert_array_equal(entropy_edges(col, y), np.unique(ref.lambdas[0].__defaults__[0]))
+        sampler = TabularSampler.fit(np.c_[col, col], ["c", "d"], sampling="entropy", training_labels=y)
+        assert ref.names[0] == [_name_of_bin(sampler, 0, b) for b in range(len(sampler.edges[0]) + 1)]
 
 
 def test_entropy_without_a_split_uses_the_median_like_lime():
