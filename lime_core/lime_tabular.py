@@ -32,6 +32,13 @@ from lime_core.perturbation import SAMPLINGS, TabularSampler
 from lime_core.surrogate import FEATURE_SELECTIONS
 
 
+def _check_row(row) -> np.ndarray:
+    row = check_array(row, "row", ndim=1)
+    if row.shape[0] == 0:
+        raise ValueError("row must have at least one entry (one per column), got an empty row")
+    return row
+
+
 def tabular_samples(
     row,
     classifier_fn: Callable,
@@ -83,7 +90,7 @@ def tabular_samples(
     LimeSamples
         ``data`` holds ``row``, the ``sampler`` and the model ``inputs`` (n, p).
     """
-    row = check_array(row, "row", ndim=1)
+    row = _check_row(row)
     training = check_array(training_data, "training_data", ndim=2, min_rows=2)
     if training.shape[1] != row.shape[0]:
         raise ValueError(
@@ -162,7 +169,7 @@ def explain_tabular(
     >>> int(np.argmax(np.abs(exp.attribution())))            # column 1 decides
     1
     """
-    row = check_array(row, "row", ndim=1)
+    row = _check_row(row)
     num_features = check_int(num_features, "num_features", minimum=1)
     if kernel_width is None:
         kernel_width = 0.75 * np.sqrt(row.shape[0])

@@ -369,7 +369,11 @@ def _feature_names(feature_names, p: int) -> list[str]:
     of names: ``'abcd'`` would become four one-letter names)."""
     if feature_names is None:
         return [str(j) for j in range(p)]
-    if isinstance(feature_names, (str, bytes)) or np.ndim(feature_names) != 1:
+    try:
+        rank = np.ndim(feature_names)
+    except ValueError:  # a ragged nest numpy cannot shape
+        rank = 2
+    if isinstance(feature_names, (str, bytes)) or rank != 1:
         raise TypeError(
             f"feature_names must be a list of {p} names, got {type(feature_names).__name__} "
             f"{feature_names!r:.60}")
@@ -558,7 +562,7 @@ class TabularSampler:
         _check_magnitude(X, "training_data")
         m, p = X.shape
         if p == 0:
-            raise ValueError("training_data must have at least one column, got shape (m, 0)")
+            raise ValueError(f"training_data must have at least one column, got shape {X.shape}")
         feature_names = _feature_names(feature_names, p)
         categorical = np.zeros(p, dtype=bool)
         if _is_bool_mask(categorical_features):   # a mask over the columns, one bool each

@@ -82,6 +82,8 @@ BAD = [
     ({"feature_names": 3}, TypeError, "feature_names must be a list"),
     ({"feature_names": ["a", "b"]}, ValueError, "feature_names must have 3 entries"),
     ({"feature_names": [["a", "b", "c"]]}, TypeError, "feature_names must be a list"),
+    ({"feature_names": [["a"], "b", ["c", "d"]]}, TypeError, "feature_names must be a list"),
+    ({"training_data": np.empty((5, 0)), "row": np.empty(0)}, ValueError, "row must have at least one entry"),
     ({"categorical_features": 3}, TypeError, "categorical_features must be a sequence"),
     ({"categorical_features": "0"}, TypeError, "categorical_features must be a sequence"),
     ({"categorical_features": [3]}, ValueError, "categorical_features must be <= 2"),
@@ -125,6 +127,11 @@ BAD = [
 def test_bad_input_gives_a_named_error(kwargs, error, words):
     with pytest.raises(error, match=words):
         explain(**kwargs)
+
+
+def test_a_table_without_columns_is_refused_by_the_sampler():
+    with pytest.raises(ValueError, match="training_data must have at least one column"):
+        TabularSampler.fit(np.empty((5, 0)))
 
 
 def test_a_model_that_raises_is_not_masked():
