@@ -591,6 +591,10 @@ class TabularSampler:
         fields = {k: [] for k in ("edges", "values", "freqs", "bin_mean", "bin_std", "bin_min", "bin_max")}
         for j in range(p):
             col = X[:, j]
+            if sampling == "gaussian" and not categorical[j]:   # drawn from a normal, no bins
+                for key in fields:
+                    fields[key].append(np.array([]))
+                continue
             if categorical[j]:
                 edges, codes = np.array([]), col
             else:
