@@ -384,11 +384,14 @@ def _feature_names(feature_names, p: int) -> list[str]:
 
 
 def _scale(column: np.ndarray) -> float:
-    """A power of two ``s`` with ``column / s`` of order 1 when ``max |column| > 1e100``
-    (so ``column**2`` cannot overflow), else 1. Dividing by a power of two is exact: the
-    statistics below are bit for bit those of the unscaled column."""
+    """A power of two ``s`` with ``column / s`` of order 1 when ``max |column|`` is above
+    1e100 or below 1e-100 (so ``column**2`` can neither overflow nor underflow), else 1.
+    Dividing by a power of two is exact: the statistics below are bit for bit those of
+    the unscaled column, times ``s``."""
     biggest = float(np.max(np.abs(column), initial=0.0))
-    return 1.0 if biggest <= 1e100 else float(2.0 ** np.floor(np.log2(biggest)))
+    if biggest == 0 or 1e-100 <= biggest <= 1e100:
+        return 1.0
+    return float(2.0 ** np.floor(np.log2(biggest)))
 
 
 def percentile_edges(column, percentiles) -> np.ndarray:
@@ -610,7 +613,8 @@ class TabularSampler:
                     fields[key].append(np.array([]))
                 continue
             # per-bin mean and standard deviation (0 for empty bins, + 1e-11 as lime),
-            # computed on col / s so that squares cannot overflow
+            # computed on col / s so that squares can neither overflow nor underflow
+            # (the 1e-11 is in units of s: lime's absolute 1e-11 whenever s = 1)
             s = scales[j]
             scaled = col / s
             n_bins = len(edges) + 1
@@ -620,7 +624,7 @@ class TabularSampler:
             bin_mean = np.divide(total, size, out=np.zeros(n_bins), where=size > 0)
             var = np.divide(squares, size, out=np.zeros(n_bins), where=size > 0) - bin_mean**2
             fields["bin_mean"].append(s * bin_mean)
-            fields["bin_std"].append(s * np.sqrt(np.clip(var, 0, None)) + 1e-11)
+            fields["bin_std"].append(s * (np.sqrt(np.clip(var, 0, None)) + 1e-11))
             fields["bin_min"].append(np.concatenate([[col.min()], edges]))
             fields["bin_max"].append(np.concatenate([edges, [col.max()]]))
         return cls(feature_names, categorical, sampling, mean, std, **fields,

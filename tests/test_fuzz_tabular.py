@@ -195,6 +195,20 @@ def test_odd_tables_give_finite_explanations(case, sampling):
     assert exp.Z.shape == (60, X.shape[1]) and np.all(exp.extra["inputs"][0] == row)
 
 
+@pytest.mark.parametrize("sampling", SAMPLINGS)
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_a_rescaled_table_gives_the_same_explanation(sampling, scale):
+    """Binning and standardising do not see the unit: columns times 1e200 (whose squares
+    overflow) or 1e-200 give the weights of the plain table."""
+    labels = LABELS if sampling == "entropy" else None
+    plain = explain(sampling=sampling, training_labels=labels, num_samples=200)
+    scaled = explain(row=TRAIN[0] * scale, training_data=TRAIN * scale, sampling=sampling,
+                     training_labels=labels, num_samples=200,
+                     classifier_fn=lambda X: strict_model(X / scale))
+    np.testing.assert_allclose(scaled.fits[1].coef, plain.fits[1].coef, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(scaled.weights, plain.weights, rtol=1e-9)
+
+
 @pytest.mark.parametrize("given", [[1], (1,), np.array([1]), np.where([False, True, False])[0],
                                    np.array([False, True, False]), [False, True, False], range(1, 2)])
 def test_categorical_features_in_every_form(given):
