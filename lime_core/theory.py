@@ -49,6 +49,12 @@ from lime_core.sampling import all_masks as _all_masks
 from lime_core.segmentation import relabel
 
 MAX_EXACT_SUPERPIXELS = 16
+#: The closed forms cost O(d) memory and time (arrays over the number of switched-off
+#: superpixels); this bound keeps a mistyped ``d`` from asking for gigabytes.
+MAX_SUPERPIXELS = 1_000_000
+#: ``sigma_matrix`` and ``sigma_inverse`` build a (d + 1) x (d + 1) matrix: 4097^2 floats
+#: are 134 MB. Larger ``d``: use :func:`inverse_coefficients`, its five numbers.
+MAX_MATRIX_SUPERPIXELS = 4096
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,22 @@ class LimeLimit:
 # --------------------------------------------------------------------------
 
 
-def _check_d(d: Any, minimum: int = 2) -> int:
-    return check_int(d, "d", minimum=minimum)
+def _check_d(d: Any, minimum: int = 2, maximum: int = MAX_SUPERPIXELS) -> int:
+    return check_int(d, "d", minimum=minimum, maximum=maximum)
+
+
+@renamed_arguments({"nu": "kernel_width"})
+def log_kernel_weight(num_off: Any, d: int, kernel_width: float) -> np.ndarray:
+    """``log pi(s) = -(1 - sqrt(1 - s/d))^2 / (2 nu^2)``, the log of :func:`kernel_weight`.
+
+    Written as ``-((distance / nu)^2) / 2`` so that a tiny ``nu`` gives ``-inf`` (weight 0)
+    instead of ``0 / 0``, and a huge ``nu`` gives 0 (weight 1) instead of ``x / inf``.
+    """
+    nu = kernel_width
+    s = np.asarray(num_off, dtype=float)
+    distance = 1.0 - np.sqrt(1.0 - s / d)
+    with np.errstate(over="ignore", under="ignore"):
+        return -((distance / nu) ** 2) / 2.0
 
 
 @renamed_arguments({"nu": "kernel_width"})
@@ -113,10 +133,30 @@ def kernel_weight(num_off: Any, d: int, kernel_width: float) -> np.ndarray:
     mask with ``d - s`` ones to the all-ones mask is ``1 - sqrt(1 - s/d)``
     (1 for the empty mask, as in lime). See ``course/13_lime_theory.ipynb``.
     """
-    nu = kernel_width
-    s = np.asarray(num_off, dtype=float)
-    distance = 1.0 - np.sqrt(1.0 - s / d)
-    return np.exp(-(distance**2) / (2.0 * nu**2))
+    return np.exp(log_kernel_weight(num_off, d, kernel_width))
+
+
+def log_binomial(n: int, k: Any) -> np.ndarray:
+    """``log binom(n, k)`` for an array of ``k`` in ``0 .. n``, by ``log Gamma``.
+
+    ``binom(1024, 512)`` is about ``4.5e306`` and ``binom(1100, 550)`` no longer fits in a
+    float, so every count of masks is kept as a logarithm and only exponentiated after the
+    ``2^-d`` (also a logarithm, ``-d log 2``) has been added.
+    """
+    from scipy.special import gammaln
+
+    k = np.asarray(k, dtype=float)
+    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+
+
+def _mask_weights(d: int, nu: float) -> np.ndarray:
+    """``w_j = 2^-d binom(d, j) pi(j)``: total weight of the masks with ``j`` superpixels off.
+
+    Computed as ``exp(log binom(d, j) - d log 2 + log pi(j))``; every ``w_j <= 1``, so
+    nothing overflows for any ``d`` (terms below ``1e-308`` become 0).
+    """
+    j = np.arange(d + 1)
+    return np.exp(log_binomial(d, j) - d * math.log(2.0) + log_kernel_weight(j, d, nu))
 
 
 @renamed_arguments({"nu": "kernel_width"})
@@ -158,8 +198,9 @@ def kernel_moment(d: int, kernel_width: float, p: int) -> float:
     nu = check_positive(kernel_width, "kernel_width")
     p = check_int(p, "p", minimum=0, maximum=d)
     s = np.arange(d - p + 1)
-    counts = np.array([math.comb(d - p, int(k)) for k in s], dtype=float)
-    return float(np.sum(counts * kernel_weight(s, d, nu)) / 2.0**d)
+    # 2^-d binom(d - p, s) pi(s), each term formed in log space (no overflow for d >= 1024)
+    log_terms = log_binomial(d - p, s) - d * math.log(2.0) + log_kernel_weight(s, d, nu)
+    return float(np.sum(np.exp(log_terms)))
 
 
 @renamed_arguments({"nu": "kernel_width"})
@@ -193,7 +234,7 @@ def sigma_matrix(d: int, kernel_width: float) -> np.ndarray:
     numpy.ndarray, shape ``(d + 1, d + 1)``
     """
     nu = kernel_width
-    d = _check_d(d)
+    d = _check_d(d, maximum=MAX_MATRIX_SUPERPIXELS)
     nu = check_positive(nu, "kernel_width")
     a0, a1, a2 = (kernel_moment(d, nu, p) for p in range(3))
     sigma = np.full((d + 1, d + 1), a2)
@@ -273,17 +314,25 @@ def inverse_coefficients(d: int, kernel_width: float) -> InverseCoefficients:
             f"gets weight {float(kernel_weight(1, d, nu)):.1e} next to the instance's 1, so Sigma is "
             f"singular in double precision; use nu >= {smallest_bandwidth(d):.4g}"
         )
-    k = np.arange(d + 1)
-    w = np.array([math.comb(d, int(j)) for j in k], dtype=float) * kernel_weight(d - k, d, nu) / 2.0**d
-    a1 = float(np.sum(w * k) / d)
-    a2 = float(np.sum(w * k * (k - 1)) / (d * (d - 1)))
-    between = np.array([math.comb(d - 2, int(j) - 1) if j >= 1 else 0 for j in k], dtype=float)
-    a1_minus_a2 = float(np.sum(between * kernel_weight(d - k, d, nu)) / 2.0**d)
-    kk, ll = np.meshgrid(k, k, indexing="ij")
-    pair = np.outer(w, w)
-    c_d = float(np.sum(pair * (kk - ll) ** 2) / (2 * d))
-    bracket = d * (kk * (kk - 1) + ll * (ll - 1)) - 2 * (d - 1) * kk * ll  # integers, exact
-    spread = float(np.sum(pair * bracket) / (2 * d**2 * (d - 1)))  # alpha_0 alpha_2 - alpha_1^2
+    # Work with j = d - k, the number of superpixels switched off: the weight sits at small j.
+    w = _mask_weights(d, nu)  # w_j = 2^-d binom(d, j) pi(j), never overflows
+    j = np.arange(d + 1, dtype=float)
+    t0, t1 = float(np.sum(w)), float(np.sum(w * j))
+    f2 = float(np.sum(w * j * (j - 1)))  # sum_j w_j j (j - 1): no j = 0, 1 terms
+    a1 = float(np.sum(w * (d - j)) / d)
+    a2 = float(np.sum(w * (d - j) * (d - j - 1)) / (d * (d - 1)))
+    # alpha_1 - alpha_2 = 2^-d sum_k binom(d - 2, k - 1) pi(d - k): masks with z_1 = 1, z_2 = 0
+    off = np.arange(1, d)  # j = d - k for k = 1 .. d - 1
+    a1_minus_a2 = float(np.sum(np.exp(
+        log_binomial(d - 2, d - off - 1) - d * math.log(2.0) + log_kernel_weight(off, d, nu))))
+    # c_d = sum_{k,l} w_k w_l (k - l)^2 / (2 d) = t0 sum_j w_j (j - mu)^2 / d, mu = t1 / t0:
+    # a sum of non-negative terms, exact for a small nu where almost all weight is at j = 0.
+    mu = t1 / t0
+    c_d = t0 * float(np.sum(w * (j - mu) ** 2)) / d
+    # alpha_0 alpha_2 - alpha_1^2: the pair sum above, whose bracket in terms of j and i is
+    # d (i - j)^2 + 2 i j - d (i + j); summed over the pairs it is d t0 f2 - (d - 1) t1^2.
+    # (The j = 0 term, which would swamp the rest, has dropped out exactly.)
+    spread = (d * t0 * f2 - (d - 1) * t1**2) / (d**2 * (d - 1))
     return InverseCoefficients(
         c_d=c_d,
         sigma0=(d - 1) * a2 + a1,
@@ -325,6 +374,7 @@ def sigma_inverse(d: int, kernel_width: float) -> np.ndarray:
     numpy.ndarray, shape ``(d + 1, d + 1)``
     """
     nu = kernel_width
+    d = _check_d(d, maximum=MAX_MATRIX_SUPERPIXELS)
     coef = inverse_coefficients(d, nu)
     inverse = np.full((d + 1, d + 1), coef.sigma3)
     inverse[0, :] = coef.sigma1
