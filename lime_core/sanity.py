@@ -191,7 +191,8 @@ def _randomization(mode, model, x, target, attribution_fn, layers, random_state)
 
     x, fns, names = _check_args(model, x, attribution_fn, layers)
     _, recorded = check_random_state(random_state)
-    seed = int(recorded) if not isinstance(recorded, np.random.Generator) else int(
+    # torch seeds are 64-bit: a larger int seed is reduced (the same seed for seeds < 2^63)
+    seed = int(recorded) % 2**63 if not isinstance(recorded, np.random.Generator) else int(
         recorded.integers(2**63))
     generator = torch.Generator().manual_seed(seed)
 

@@ -310,9 +310,10 @@ def inverse_coefficients(d: int, kernel_width: float) -> InverseCoefficients:
     nu = check_positive(nu, "kernel_width")
     if kernel_weight(1, d, nu) < MIN_NEIGHBOUR_WEIGHT:
         raise ValueError(
-            f"nu = {nu:g} is too small for d = {d} superpixels: a mask with one superpixel off "
-            f"gets weight {float(kernel_weight(1, d, nu)):.1e} next to the instance's 1, so Sigma is "
-            f"singular in double precision; use nu >= {smallest_bandwidth(d):.4g}"
+            f"kernel_width nu = {nu:g} is too small for d = {d} superpixels: a mask with one "
+            f"superpixel off gets weight {float(kernel_weight(1, d, nu)):.1e} next to the "
+            f"instance's 1, so Sigma is singular in double precision; use "
+            f"kernel_width nu >= {smallest_bandwidth(d):.4g}"
         )
     # Work with j = d - k, the number of superpixels switched off: the weight sits at small j.
     w = _mask_weights(d, nu)  # w_j = 2^-d binom(d, j) pi(j), never overflows
@@ -404,7 +405,20 @@ def _superpixel_index(segments: Any, image: np.ndarray) -> tuple[np.ndarray, int
 
 
 def _check_image(image: Any) -> np.ndarray:
-    return check_array(image, "image", ndim=(2, 3))
+    image = check_array(image, "image", ndim=(2, 3))
+    if image.size == 0:
+        raise ValueError(f"image must have at least one pixel, got shape {image.shape}")
+    return image
+
+
+def _check_number(value: Any, name: str) -> float:
+    """A finite real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"{name} must be a number, got {_describe(value)}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
 
 
 def replacement_for(image: np.ndarray, index: np.ndarray, d: int, baseline: Any) -> np.ndarray:
@@ -439,7 +453,7 @@ def replacement_for(image: np.ndarray, index: np.ndarray, d: int, baseline: Any)
                 f"baseline must be 'superpixel_mean', a number or an image, got {baseline!r}")
         return superpixel_means(image, index)
     if isinstance(baseline, (int, float, np.number)) and not isinstance(baseline, bool):
-        return np.full(image.shape, float(baseline))
+        return np.full(image.shape, _check_number(baseline, "baseline"))
     rep = check_array(baseline, "baseline")
     if rep.shape != image.shape:
         raise ValueError(
@@ -650,6 +664,7 @@ def linear_model_limit(
     lam = check_array(weights, "weights")
     if lam.shape != image.shape:
         raise ValueError(f"weights must have the image's shape {image.shape}, got {lam.shape}")
+    bias = _check_number(bias, "bias")
     index, d = _superpixel_index(segments, image)
     rep = replacement_for(image, index, d, baseline)
     contribution = (lam * (image - rep)).reshape(image.shape[0] * image.shape[1], -1).sum(axis=1)
@@ -731,9 +746,7 @@ def shape_detector_limit(
     """
     image = _check_image(image)
     nu = check_positive(kernel_width, "kernel_width")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
-        raise TypeError(f"threshold must be a number, got {_describe(threshold)}")
-    tau = float(threshold)
+    tau = _check_number(threshold, "threshold")
     mask = _shape_mask(shape, image)
     index, d = _superpixel_index(segments, image)
     if d < 2:
