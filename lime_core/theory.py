@@ -258,6 +258,10 @@ def smallest_bandwidth(d: int) -> float:
     ``pi(1) = MIN_NEIGHBOUR_WEIGHT``:
     ``nu_min = (1 - sqrt(1 - 1/d)) / sqrt(2 ln(1 / MIN_NEIGHBOUR_WEIGHT))``.
 
+    Near ``nu_min`` almost all weight sits on the instance (probability ``2^-d``), so
+    ``Sigma^{-1}`` has entries of about ``2^d / MIN_NEIGHBOUR_WEIGHT``: beyond ``d ~ 1000``
+    they leave double precision and :func:`sigma_inverse` says so (a ``ValueError``).
+
     See the course notebook ``course/13_lime_theory.ipynb``.
 
     Parameters
@@ -308,6 +312,26 @@ def inverse_coefficients(d: int, kernel_width: float) -> InverseCoefficients:
     nu = kernel_width
     d = _check_d(d)
     nu = check_positive(nu, "kernel_width")
+    _check_bandwidth(d, nu)
+    coef, shift = _scaled_coefficients(d, nu)
+    c_d = coef.c_d * math.exp(2.0 * shift) if shift > -354.0 else 0.0
+    if not c_d >= np.finfo(float).tiny:
+        raise ValueError(
+            f"kernel_width nu = {nu:g} is too small for d = {d} superpixels to write c_d in "
+            f"double precision (it is about 1e{_log10(coef.c_d) + 2 * shift / math.log(10):.0f}); "
+            "sigma_inverse still works when Sigma^{-1} itself fits, or use a larger kernel_width"
+        )
+    scale = math.exp(shift)
+    return InverseCoefficients(c_d=c_d, sigma0=coef.sigma0 * scale, sigma1=coef.sigma1 * scale,
+                               sigma2=coef.sigma2 * scale, sigma3=coef.sigma3 * scale)
+
+
+def _log10(x: float) -> float:
+    return math.log10(x) if x > 0 else float("-inf")
+
+
+def _check_bandwidth(d: int, nu: float) -> None:
+    """``ValueError`` when ``nu < smallest_bandwidth(d)`` (Sigma singular in double precision)."""
     if kernel_weight(1, d, nu) < MIN_NEIGHBOUR_WEIGHT:
         raise ValueError(
             f"kernel_width nu = {nu:g} is too small for d = {d} superpixels: a mask with one "
@@ -315,9 +339,21 @@ def inverse_coefficients(d: int, kernel_width: float) -> InverseCoefficients:
             f"instance's 1, so Sigma is singular in double precision; use "
             f"kernel_width nu >= {smallest_bandwidth(d):.4g}"
         )
+
+
+def _scaled_coefficients(d: int, nu: float) -> tuple[InverseCoefficients, float]:
+    """The numbers of :func:`inverse_coefficients` for weights scaled by ``e^-shift``.
+
+    For a small ``nu`` all weight sits on the instance, ``alpha_p ~ 2^-d``, and ``c_d ~ 4^-d``
+    underflows from ``d ~ 500``. So the weights are divided by the largest one, ``e^shift``,
+    first; the true numbers are ``c_d e^(2 shift)`` and ``sigma_i e^shift``, and
+    ``Sigma^{-1} = (sigma_i / c_d) e^-shift``.
+    """
     # Work with j = d - k, the number of superpixels switched off: the weight sits at small j.
-    w = _mask_weights(d, nu)  # w_j = 2^-d binom(d, j) pi(j), never overflows
     j = np.arange(d + 1, dtype=float)
+    log_w = log_binomial(d, j) - d * math.log(2.0) + log_kernel_weight(j, d, nu)
+    shift = float(np.max(log_w))
+    w = np.exp(log_w - shift)  # w_j = 2^-d binom(d, j) pi(j) e^-shift, the largest is 1
     t0, t1 = float(np.sum(w)), float(np.sum(w * j))
     f2 = float(np.sum(w * j * (j - 1)))  # sum_j w_j j (j - 1): no j = 0, 1 terms
     a1 = float(np.sum(w * (d - j)) / d)
@@ -325,7 +361,8 @@ def inverse_coefficients(d: int, kernel_width: float) -> InverseCoefficients:
     # alpha_1 - alpha_2 = 2^-d sum_k binom(d - 2, k - 1) pi(d - k): masks with z_1 = 1, z_2 = 0
     off = np.arange(1, d)  # j = d - k for k = 1 .. d - 1
     a1_minus_a2 = float(np.sum(np.exp(
-        log_binomial(d - 2, d - off - 1) - d * math.log(2.0) + log_kernel_weight(off, d, nu))))
+        log_binomial(d - 2, d - off - 1) - d * math.log(2.0) + log_kernel_weight(off, d, nu)
+        - shift)))
     # c_d = sum_{k,l} w_k w_l (k - l)^2 / (2 d) = t0 sum_j w_j (j - mu)^2 / d, mu = t1 / t0:
     # a sum of non-negative terms, exact for a small nu where almost all weight is at j = 0.
     mu = t1 / t0
@@ -334,13 +371,14 @@ def inverse_coefficients(d: int, kernel_width: float) -> InverseCoefficients:
     # d (i - j)^2 + 2 i j - d (i + j); summed over the pairs it is d t0 f2 - (d - 1) t1^2.
     # (The j = 0 term, which would swamp the rest, has dropped out exactly.)
     spread = (d * t0 * f2 - (d - 1) * t1**2) / (d**2 * (d - 1))
-    return InverseCoefficients(
+    coef = InverseCoefficients(
         c_d=c_d,
         sigma0=(d - 1) * a2 + a1,
         sigma1=-a1,
         sigma2=(c_d - spread) / a1_minus_a2,
         sigma3=-spread / a1_minus_a2,
     )
+    return coef, shift
 
 
 @renamed_arguments({"nu": "kernel_width"})
@@ -374,15 +412,27 @@ def sigma_inverse(d: int, kernel_width: float) -> np.ndarray:
     -------
     numpy.ndarray, shape ``(d + 1, d + 1)``
     """
-    nu = kernel_width
     d = _check_d(d, maximum=MAX_MATRIX_SUPERPIXELS)
-    coef = inverse_coefficients(d, nu)
-    inverse = np.full((d + 1, d + 1), coef.sigma3)
-    inverse[0, :] = coef.sigma1
-    inverse[:, 0] = coef.sigma1
-    inverse[0, 0] = coef.sigma0
-    np.fill_diagonal(inverse[1:, 1:], coef.sigma2)
-    return inverse / coef.c_d
+    nu = check_positive(kernel_width, "kernel_width")
+    _check_bandwidth(d, nu)
+    coef, shift = _scaled_coefficients(d, nu)  # Sigma^{-1} = (sigma_i / c_d) e^-shift
+    with np.errstate(over="ignore"):
+        half = np.exp(-shift / 2.0)  # e^-shift in two halves: the ratio may be small
+        entries = np.array([coef.sigma0, coef.sigma1, coef.sigma2, coef.sigma3]) / coef.c_d \
+            * half * half
+    if not np.all(np.isfinite(entries)):
+        raise ValueError(
+            f"kernel_width nu = {nu:g} is too small for d = {d} superpixels: the entries of "
+            "Sigma^{-1} exceed the double-precision range (about 2^d / d); use a larger "
+            "kernel_width"
+        )
+    sigma0, sigma1, sigma2, sigma3 = entries
+    inverse = np.full((d + 1, d + 1), sigma3)
+    inverse[0, :] = sigma1
+    inverse[:, 0] = sigma1
+    inverse[0, 0] = sigma0
+    np.fill_diagonal(inverse[1:, 1:], sigma2)
+    return inverse
 
 
 # --------------------------------------------------------------------------
