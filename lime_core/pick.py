@@ -229,6 +229,9 @@ def submodular_pick(
                 "target is only used with a list of explanations, not with a matrix; "
                 f"got target={target!r}"
             )
+        if explanations_or_matrix is None:
+            raise TypeError("explanations_or_matrix must be a list of Explanation objects or an "
+                            "(n, d') array, got None")
         W = np.abs(check_array(explanations_or_matrix, "explanations_or_matrix", ndim=2, min_rows=1))
         if W.shape[1] == 0:
             raise ValueError(
