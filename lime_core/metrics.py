@@ -151,7 +151,8 @@ class RoarResult:
 def _scores(model: Callable, canonical_batch: np.ndarray, layout: Layout,
             target: int | None) -> np.ndarray:
     """One model call on a batch in the canonical layout; the ``target`` column as ``(n,)``."""
-    out = call_model(model, layout.from_canonical(canonical_batch))
+    out = call_model(model, layout.from_canonical(canonical_batch),
+                     name="model (scoring inputs built from x and the baseline)")
     return select_target(out, target)
 
 
@@ -239,7 +240,8 @@ def _prepare(model, x, attribution, target, unit, patch_size, segments, baseline
         attribution = attribution_map(attribution, model, x, target=target)
     spatial_attr = spatial_map(as_map(attribution, layout, target=target), layout)
     if not np.all(np.isfinite(spatial_attr)):
-        raise ValueError("attribution contains NaN or infinite values")
+        raise ValueError("attribution contains NaN or infinite values (or values so large "
+                         "that their sum over colour channels overflows)")
     check_choice(unit, "unit", UNITS)
     patch_size = check_int(patch_size, "patch_size", minimum=1)
     blur_sigma = check_positive(blur_sigma, "blur_sigma")
@@ -283,8 +285,16 @@ def _curve(kind: str, model, x, attribution, target, steps, unit, patch_size, se
         scores[start : start + batch_size] = _scores(model, batch, layout, target)
         calls += 1
     fractions = counts / n_units
-    auc = float(np.trapezoid(scores, fractions))
-    return CurveResult(fractions, scores, auc, order, kind, direction, calls)
+    return CurveResult(fractions, scores, _area(scores, fractions), order, kind, direction, calls)
+
+
+def _area(scores: np.ndarray, fractions: np.ndarray) -> float:
+    """Trapezoid rule, on scores divided by their largest magnitude first: the average of
+    two scores near 1.8e308 is finite, their sum is not."""
+    top = float(np.max(np.abs(scores)))
+    if top == 0.0:
+        return 0.0
+    return float(np.trapezoid(scores / top, fractions)) * top
 
 
 # --------------------------------------------------------------------------
@@ -473,7 +483,11 @@ def faithfulness_correlation(
     unit_score = _unit_scores(spatial_attr, units)
     ranks = np.argsort(rng.random((num_subsets, n_units)), axis=1)
     removed = ranks < subset_size  # (num_subsets, U), each row a uniform random subset
-    sums = removed.astype(float) @ unit_score
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = removed.astype(float) @ unit_score
+    if not np.all(np.isfinite(sums)):
+        raise ValueError("attribution values are so large that their sum over a subset of "
+                         f"{subset_size} units overflows; rescale the attribution")
     full = _scores(model, xc[None], layout, target)[0]
     calls = 1
     drops = np.empty(num_subsets)
@@ -501,8 +515,9 @@ def _ground_truth_mask(ground_truth: Any, shape: tuple[int, int]) -> np.ndarray:
         r0, c0, r1, c1 = (int(v) for v in ground_truth)
         if not (0 <= r0 < r1 <= shape[0] and 0 <= c0 < c1 <= shape[1]):
             raise ValueError(
-                f"ground_truth box (row0, col0, row1, col1) must satisfy 0 <= row0 < row1 <= "
-                f"{shape[0]} and 0 <= col0 < col1 <= {shape[1]}, got {tuple(ground_truth)}"
+                f"ground_truth box (row0, col0, row1, col1) must lie inside the attribution "
+                f"map of shape {shape}: 0 <= row0 < row1 <= {shape[0]} and "
+                f"0 <= col0 < col1 <= {shape[1]}, got {tuple(ground_truth)}"
             )
         mask = np.zeros(shape, dtype=bool)
         mask[r0:r1, c0:c1] = True
@@ -510,7 +525,8 @@ def _ground_truth_mask(ground_truth: Any, shape: tuple[int, int]) -> np.ndarray:
     mask = np.asarray(ground_truth)
     if mask.shape != shape:
         raise ValueError(
-            f"ground_truth must be a box (row0, col0, row1, col1) or a mask of shape {shape}, "
+            f"ground_truth must be a box (row0, col0, row1, col1) or a mask of the attribution "
+            f"map's shape {shape}, "
             f"got {'shape ' + str(mask.shape)}"
         )
     if mask.dtype != bool:
@@ -537,7 +553,11 @@ def _attribution_map(attribution: Any) -> np.ndarray:
         raise ValueError(f"attribution must not be empty, got shape {a.shape}")
     if a.ndim == 3:
         channels_first = a.shape[0] in (1, 3, 4) and a.shape[-1] not in (1, 3, 4)
-        a = a.sum(axis=0 if channels_first else -1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = a.sum(axis=0 if channels_first else -1)
+        if not np.all(np.isfinite(a)):
+            raise ValueError("attribution values are so large that their sum over colour "
+                             "channels overflows; rescale the attribution")
     return a
 
 
