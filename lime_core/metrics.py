@@ -151,8 +151,14 @@ class RoarResult:
 def _scores(model: Callable, canonical_batch: np.ndarray, layout: Layout,
             target: int | None) -> np.ndarray:
     """One model call on a batch in the canonical layout; the ``target`` column as ``(n,)``."""
-    out = call_model(model, layout.from_canonical(canonical_batch),
-                     name="model (scoring inputs built from x and the baseline)")
+    try:
+        out = call_model(model, layout.from_canonical(canonical_batch))
+    except ValueError as err:
+        if "NaN or infinite" not in str(err):
+            raise
+        raise ValueError(
+            f"{err} on inputs built from x and the baseline (largest magnitude "
+            f"{float(np.max(np.abs(canonical_batch))):.3g})") from err
     return select_target(out, target)
 
 
