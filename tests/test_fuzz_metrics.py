@@ -354,6 +354,9 @@ def test_sanity_checks_take_any_int_seed():
     (dict(attribution_fn={}), TypeError, "^attribution_fn"),
     (dict(attribution_fn={"a": 3}), TypeError, r"^attribution_fn\['a'\]"),
     (dict(layers=["nope"]), ValueError, "^layers"), (dict(layers=[]), ValueError, "^layers"),
+    (dict(layers="0"), TypeError, "^layers"), (dict(layers=[0]), TypeError, "^layers"),
+    (dict(target=-1), ValueError, "^target"), (dict(target="0"), TypeError, "^target"),
+    (dict(target=1.0), TypeError, "^target"),
     (dict(random_state=-1), ValueError, "^random_state"),
     (dict(random_state="0"), TypeError, "^random_state"),
 ])
