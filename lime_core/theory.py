@@ -292,20 +292,22 @@ def inverse_coefficients(d: int, kernel_width: float) -> InverseCoefficients:
     How they are computed: for a small ``nu`` the three alphas are almost equal (the
     instance carries nearly all the weight), and the differences above lose every
     digit. So the differences are written as sums of terms that do not cancel. Let
-    ``w_k = 2^-d binom(d, k) pi(d - k)`` be the weight of the masks with ``k`` ones; then
-    ``alpha_p = sum_k w_k k(k-1)..(k-p+1) / (d(d-1)..(d-p+1))`` and
+    ``w_j = 2^-d binom(d, j) pi(j)`` be the weight of the masks with ``j`` superpixels
+    off and ``T_m = sum_j w_j j^m``; then
 
-        alpha_1 - alpha_2           = 2^-d sum_k binom(d - 2, k - 1) pi(d - k)   (z_1 = 1, z_2 = 0)
-        c_d                         = sum_{k,l} w_k w_l (k - l)^2 / (2 d)
-        alpha_0 alpha_2 - alpha_1^2 = sum_{k,l} w_k w_l [d (k(k-1) + l(l-1)) - 2 (d-1) k l] / (2 d^2 (d-1))
+        alpha_1 - alpha_2           = 2^-d sum_j binom(d - 2, j - 1) pi(j)    (z_1 = 1, z_2 = 0)
+        c_d                         = T_0 sum_j w_j (j - T_1 / T_0)^2 / d
+        alpha_0 alpha_2 - alpha_1^2 = (d T_0 sum_j w_j j (j - 1) - (d - 1) T_1^2) / (d^2 (d - 1))
 
-    where the bracket is computed in integers (it is exactly 0 for ``k = l = d``, the
-    term that would otherwise swamp the rest). Then ``sigma_2`` has the numerator
+    (the pair sums ``sum_{k,l} w_k w_l (...)`` of the paper's formulas, in which the
+    instance's own term ``j = 0`` drops out exactly). Then ``sigma_2`` has the numerator
     ``c_d - (alpha_0 alpha_2 - alpha_1^2)`` and ``sigma_3`` the numerator
-    ``-(alpha_0 alpha_2 - alpha_1^2)``.
+    ``-(alpha_0 alpha_2 - alpha_1^2)``. Everything is O(d), and every count
+    ``2^-d binom(d, j)`` is formed in log space, so ``d = 1024`` and beyond do not overflow.
 
-    Raises ``ValueError`` when ``nu < smallest_bandwidth(d)``: ``Sigma`` is then
-    singular in double precision.
+    Raises ``ValueError`` when ``nu < smallest_bandwidth(d)`` (``Sigma`` is then
+    singular in double precision) and when ``c_d`` (about ``4^-d`` for a small ``nu``)
+    is below the smallest double.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
     """
