@@ -51,11 +51,20 @@ def _is_tensor(value: Any) -> bool:
     return hasattr(value, "detach") and hasattr(value, "numel")
 
 
-def to_numpy(value: Any) -> np.ndarray:
-    """A numpy float array from a numpy array, a list or a torch tensor."""
+def to_numpy(value: Any, name: str = "attribution") -> np.ndarray:
+    """A numpy float array from a numpy array, a list or a torch tensor.
+
+    Anything else (None, a string, a dict, an array of objects) is a ``TypeError``
+    that names the argument ``name``.
+    """
     if _is_tensor(value):
         value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=float)
+    if value is None or isinstance(value, str | bytes | dict):
+        raise TypeError(f"{name} must be an array of numbers, got {_describe(value)}")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers, got {_describe(value)}") from err
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,9 @@ class Layout:
         c = self.canonical_shape
         return c[:2] if len(c) == 3 else c
 
-    def to_canonical(self, value: Any) -> np.ndarray:
+    def to_canonical(self, value: Any, name: str = "x") -> np.ndarray:
         """An array in this layout (``shape``) -> ``canonical_shape``."""
-        a = to_numpy(value)
+        a = to_numpy(value, name)
         if self.batch_axis:
             a = a[0]
         return np.moveaxis(a, 0, -1) if self.channels_first else a
@@ -234,6 +243,26 @@ def attribution_map(
     layout = input_layout(x, model)
     if not callable(method):
         return as_map(method, layout, target=target)
+    return _check_finite_map(_run_method(method, model, x, layout, target, kwargs), method)
+
+
+def _check_finite_map(out: Any, method: Any) -> Any:
+    """``out`` unchanged, or a ``ValueError`` when the method returned NaN or infinity."""
+    values = out.detach().cpu().numpy() if _is_tensor(out) else np.asarray(out)
+    if values.dtype.kind not in "biufc":
+        raise TypeError(f"attribution_fn must return an array of numbers, got {_describe(out)}")
+    if not np.all(np.isfinite(values)):
+        name = getattr(inspect.unwrap(_unwrap(method)[0]), "__name__", "attribution_fn")
+        raise ValueError(
+            f"method {name} returned a map with NaN or infinite values (attribution_fn must "
+            "return finite numbers; check that the model's outputs on x are finite)"
+        )
+    return out
+
+
+def _run_method(method: Callable, model: Callable, x: Any, layout: Layout,
+                target: int | None, kwargs: dict) -> Any:
+    """The body of :func:`attribution_map` for a callable ``method``."""
     fn, keywords = _unwrap(method)
     keywords = {**keywords, **kwargs}
     inner = inspect.unwrap(fn)
