@@ -328,4 +328,63 @@ def spatial_map(attribution: Any, layout: Layout) -> np.ndarray:
     return a
 
 
-__all__ = ["Layout", "attribution_map", "input_layout", "spatial_map", "call_model"]
+def superpixel_sums(attribution: Any, segments: Any) -> np.ndarray:
+    """Total attribution of each superpixel: ``A_j = sum_{u in J_j} sum_c a_{u,c}``.
+
+    The bridge from pixel attributions (saliency, Integrated Gradients) to LIME's
+    superpixel weights: on a model that is linear in the pixels, LIME's limit
+    coefficient of superpixel ``j`` is this sum of ``lambda_u (xi_u - baseline_u)``
+    (course notebook ``course/13_lime_theory.ipynb``), and Integrated Gradients summed
+    per superpixel can be set next to LIME's weights.
+
+    Parameters
+    ----------
+    attribution : array or tensor
+        A map over the image: ``(H, W)``, ``(H, W, C)`` (channels last), or
+        ``(C, H, W)`` / ``(1, C, H, W)`` (channels first, as gradient methods return
+        for a torch image). Channels are summed.
+    segments : (H, W) int array
+        Superpixel labels ``0 .. d-1`` (every label below the largest counts, even
+        when empty: its sum is 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(d,)``
+        ``d = segments.max() + 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> seg = np.array([[0, 0], [1, 2]])
+    >>> superpixel_sums(np.array([[1.0, 2.0], [3.0, -4.0]]), seg).tolist()
+    [3.0, 3.0, -4.0]
+    >>> superpixel_sums(np.ones((1, 3, 2, 2)), seg).tolist()   # (1, C, H, W): channels summed
+    [6.0, 3.0, 3.0]
+    """
+    seg = np.asarray(segments)
+    if seg.ndim != 2 or seg.dtype.kind not in "iu" or seg.size == 0:
+        raise ValueError(f"segments must be a non-empty (H, W) int array, got {_describe(segments)}")
+    if seg.min() < 0:
+        raise ValueError(f"segments must hold labels >= 0, got minimum {int(seg.min())}")
+    a = to_numpy(attribution)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"attribution must hold real numbers, got dtype {a.dtype}")
+    while a.ndim > 3 and a.shape[0] == 1:
+        a = a[0]
+    if a.shape == seg.shape:
+        spatial = a
+    elif a.ndim == 3 and a.shape[:2] == seg.shape:
+        spatial = a.sum(axis=2)
+    elif a.ndim == 3 and a.shape[1:] == seg.shape:
+        spatial = a.sum(axis=0)
+    else:
+        raise ValueError(f"attribution must be (H, W), (H, W, C), (C, H, W) or (1, C, H, W) "
+                         f"with (H, W) = segments.shape {seg.shape}, got shape {a.shape}")
+    spatial = np.asarray(spatial, dtype=float)
+    if not np.all(np.isfinite(spatial)):
+        raise ValueError("attribution must be finite, got NaN or infinite values")
+    return np.bincount(seg.ravel(), weights=spatial.ravel(), minlength=int(seg.max()) + 1)
+
+
+__all__ = ["Layout", "attribution_map", "input_layout", "spatial_map", "call_model",
+           "superpixel_sums"]

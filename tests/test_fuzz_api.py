@@ -267,6 +267,7 @@ VALID: dict[str, Callable[[], dict] | None] = {
     "submodular_pick": lambda: dict(explanations_or_matrix=np.array([[1.0, 0, 2], [0, 3, 0]]),
                                     budget=1),
     "attribution_map": lambda: dict(method=lc.saliency, model=_net(), x=_tensor(), target=0),
+    "superpixel_sums": lambda: dict(attribution=np.ones((4, 4, 3)), segments=_segments()),
     "cascading_randomization": lambda: dict(model=_net(), x=_tensor(), target=0,
                                             attribution_fn=lc.saliency, random_state=0),
     "independent_randomization": lambda: dict(model=_net(), x=_tensor(), target=0,
