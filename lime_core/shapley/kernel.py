@@ -275,6 +275,36 @@ def _normal_equations(masks: np.ndarray, y: np.ndarray, weights: np.ndarray, v_e
     return gram, rhs
 
 
+def _pair_statistics(masks: np.ndarray, y: np.ndarray, draws: np.ndarray, v_empty: Any,
+                     v_full: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """``sum X^T X``, ``sum X^T t`` and the count over the coalitions of ``draws`` (unit weights).
+
+    A draw is a coalition ``z`` (index ``draws[j, 0]`` into ``masks``) and its complement
+    (``draws[j, 1]``, ``-1`` when the budget ran out first). In the reduced design the
+    complement's row is exactly ``-x`` (``(1 - z_j) - (1 - z_d) = -(z_j - z_d)``), so a pair
+    adds ``2 x x^T`` to the Gram matrix and ``x (t_z - t_zbar)`` to the right-hand side:
+    half the arithmetic of treating the two rows apart.
+    """
+    p = masks.shape[1] - 1
+    gram = np.zeros((p, p))
+    rhs = np.zeros((p, y.shape[1]))
+    count = 0
+    step = _rows_per_chunk(masks.shape[1])
+    for start in range(0, draws.shape[0], step):
+        first, second = draws[start : start + step, 0], draws[start : start + step, 1]
+        design, target = _reduced_problem(masks[first], y[first], v_empty, v_full)
+        present = second >= 0
+        if np.any(present):
+            _, target_complement = _reduced_problem(masks[second[present]], y[second[present]],
+                                                    v_empty, v_full)
+            target[present] -= target_complement
+        members = 1.0 + present
+        gram += (members[:, None] * design).T @ design
+        rhs += design.T @ target
+        count += int(members.sum())
+    return gram, rhs, count
+
+
 def _solve_normal_equations(gram: np.ndarray, rhs: np.ndarray, *,
                             least_squares: bool = False) -> np.ndarray:
     """Solve ``gram @ beta = rhs`` (stacked ``(..., p, p)`` and ``(..., p, k)``).
@@ -368,11 +398,8 @@ def _fit(plan: _CoalitionSample, y: np.ndarray, v_empty: np.ndarray, v_full: np.
     c_groups = np.zeros(n_groups)
     sampled, y_sampled = plan.masks[n_enum:], y[n_enum:]
     for g, draws in enumerate(np.array_split(plan.draws, n_groups) if n_groups else []):
-        picks = draws.ravel()
-        picks = picks[picks >= 0]
-        g_groups[g], r_groups[g] = _normal_equations(sampled[picks], y_sampled[picks],
-                                                     np.ones(picks.size), v_empty, v_full)
-        c_groups[g] = picks.size
+        g_groups[g], r_groups[g], c_groups[g] = _pair_statistics(sampled, y_sampled, draws,
+                                                                 v_empty, v_full)
     gram, rhs = g_enum, r_enum
     if n_groups:
         scale = plan.weight_left / c_groups.sum()
