@@ -305,23 +305,51 @@ def _pair_statistics(masks: np.ndarray, y: np.ndarray, draws: np.ndarray, v_empt
     return gram, rhs, count
 
 
-def _solve_normal_equations(gram: np.ndarray, rhs: np.ndarray, *,
-                            least_squares: bool = False) -> np.ndarray:
-    """Solve ``gram @ beta = rhs`` (stacked ``(..., p, p)`` and ``(..., p, k)``).
+def _pseudo_solve(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Minimum-norm solution of ``gram @ beta = rhs`` for symmetric PSD ``gram`` (stacked).
 
-    Falls back to the minimum-norm least-squares solution when ``gram`` is singular
-    (or at once with ``least_squares=True``, when there are fewer rows than unknowns).
+    ``gram = V diag(lam) V^T``; eigenvalues below ``p * eps * lam_max`` count as 0, so a
+    direction no coalition measured gets no value instead of noise divided by rounding.
     """
-    if not least_squares:
+    lam, vecs = np.linalg.eigh(gram)
+    cutoff = gram.shape[-1] * np.finfo(float).eps * lam[..., -1:]
+    inverse = np.where(lam > cutoff, 1.0 / np.where(lam > cutoff, lam, 1.0), 0.0)
+    return vecs @ (inverse[..., :, None] * (np.swapaxes(vecs, -1, -2) @ rhs))
+
+
+#: Below this ratio of the smallest to the largest squared Cholesky pivot a solve is not
+#: trusted (``cond(gram)`` is at least the inverse of that ratio).
+_MIN_PIVOT_RATIO = 1e-10
+
+
+def _solve_normal_equations(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve ``gram @ beta = rhs`` (stacked ``(..., p, p)`` and ``(..., p, k)``), safely.
+
+    Each symmetric system is solved directly when its Cholesky factor exists and its
+    pivots do not betray a near-singular matrix (smallest / largest squared pivot above
+    ``1e-10``). A bootstrap replicate (or a budget with repeated coalitions) can leave a
+    direction unmeasured, a singular ``gram`` where a plain solve returns rounding noise
+    blown up to any size: then the minimum-norm solution is used (:func:`_pseudo_solve`,
+    an eigendecomposition) up to ``p = 300``, and above, where that costs many solves,
+    its ridge limit ``(gram + 1e-10 tr(gram) / p I)^-1 rhs``.
+    """
+    p = gram.shape[-1]
+    flat_g, flat_r = gram.reshape(-1, p, p), rhs.reshape(-1, p, rhs.shape[-1])
+    out = np.empty(flat_r.shape)
+    for j, (g, r) in enumerate(zip(flat_g, flat_r, strict=True)):
         try:
-            return np.linalg.solve(gram, rhs)
+            pivots = np.diagonal(np.linalg.cholesky(g)) ** 2
+            if pivots.min() > _MIN_PIVOT_RATIO * pivots.max():
+                out[j] = np.linalg.solve(g, r)
+                continue
         except np.linalg.LinAlgError:
             pass
-    p = gram.shape[-1]
-    solutions = [np.linalg.lstsq(g, r, rcond=None)[0]
-                 for g, r in zip(gram.reshape(-1, p, p), rhs.reshape(-1, p, rhs.shape[-1]),
-                                 strict=True)]
-    return np.stack(solutions).reshape(rhs.shape)
+        if p <= 300:
+            out[j] = _pseudo_solve(g, r)
+        else:
+            ridge = g + (1e-10 * max(np.trace(g), 1e-300) / p) * np.eye(p)
+            out[j] = np.linalg.solve(ridge, r)
+    return out.reshape(rhs.shape)
 
 
 def _complete(deviation: np.ndarray, gap: np.ndarray, d: int) -> np.ndarray:
@@ -356,8 +384,7 @@ def _constrained_wls(masks: np.ndarray, y: np.ndarray, weights: np.ndarray,
             continue
         gram, rhs = _normal_equations(masks, y2, row, v_empty, v_full)
         equal = np.full((d - 1, 1), gap[0] / d)
-        deviation = _solve_normal_equations(gram, rhs - gram @ equal,
-                                            least_squares=masks.shape[0] < d - 1)
+        deviation = _solve_normal_equations(gram, rhs - gram @ equal)
         out.append(_complete(deviation, gap, d)[:, 0])
     return np.stack(out).reshape(w.shape[:-1] + (d,))
 
@@ -386,9 +413,10 @@ def _fit(plan: _CoalitionSample, y: np.ndarray, v_empty: np.ndarray, v_full: np.
     if d == 1:
         return gap[None, :].copy(), np.zeros((1, k))
     p = d - 1
+    if plan.masks.shape[0] < p:
+        return _fit_underdetermined(plan, y, v_empty, v_full, num_bootstrap, rng)
     n_enum = plan.num_enumerated
     equal = np.broadcast_to(gap / d, (p, k))
-    underdetermined = plan.masks.shape[0] < p
     g_enum, r_enum = _normal_equations(plan.masks[:n_enum], y[:n_enum], plan.weights[:n_enum],
                                        v_empty, v_full)
     n_draws = plan.draws.shape[0]
@@ -405,7 +433,7 @@ def _fit(plan: _CoalitionSample, y: np.ndarray, v_empty: np.ndarray, v_full: np.
         scale = plan.weight_left / c_groups.sum()
         gram = g_enum + scale * g_groups.sum(axis=0)
         rhs = r_enum + scale * r_groups.sum(axis=0)
-    deviation = _solve_normal_equations(gram, rhs - gram @ equal, least_squares=underdetermined)
+    deviation = _solve_normal_equations(gram, rhs - gram @ equal)
     values = _complete(deviation, gap, d)
 
     stderr = np.zeros((d, k))
@@ -419,10 +447,47 @@ def _fit(plan: _CoalitionSample, y: np.ndarray, v_empty: np.ndarray, v_full: np.
             scale_b = (plan.weight_left / (n_b @ c_groups))[:, None, None]
             gram_b = g_enum + scale_b * np.tensordot(n_b, g_groups, axes=1)
             rhs_b = r_enum + scale_b * np.tensordot(n_b, r_groups, axes=1)
-            dev_b = _solve_normal_equations(gram_b, rhs_b - gram_b @ equal,
-                                            least_squares=underdetermined)
+            dev_b = _solve_normal_equations(gram_b, rhs_b - gram_b @ equal)
             boots.append(_complete(dev_b, gap, d))
         stderr = np.concatenate(boots).std(axis=0, ddof=1)
+    return values, stderr
+
+
+def _fit_underdetermined(plan: _CoalitionSample, y: np.ndarray, v_empty: np.ndarray,
+                         v_full: np.ndarray, num_bootstrap: int,
+                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_fit` with fewer coalitions ``m`` than unknowns ``d - 1``: the closest solution.
+
+    The regression cannot pin every value down; the solution whose deviation ``delta`` from
+    the equal split ``gap / d`` is smallest is ``delta = A^+ b = A^T (A A^T)^+ b`` with
+    ``A = W^(1/2) X`` and ``b = W^(1/2) (t - X gap / d)``, so only the ``m x m`` matrix
+    ``X X^T`` is needed (never ``(d-1) x (d-1)``). The bootstrap reweights the draws
+    as in :func:`_fit` (each draw its own unit).
+    """
+    d = plan.masks.shape[1]
+    gap = v_full - v_empty
+    design, target = _reduced_problem(plan.masks, y, v_empty, v_full)  # (m, d-1), (m, k)
+    residual = target - design @ np.broadcast_to(gap / d, (d - 1, gap.shape[0]))
+    kernel = design @ design.T  # X X^T, (m, m)
+
+    def closest(weights: np.ndarray) -> np.ndarray:
+        root = np.sqrt(weights)[:, None]
+        alpha = np.linalg.pinv(root * kernel * root.T) @ (root * residual)
+        return _complete(design.T @ (root * alpha), gap, d)
+
+    values = closest(plan.weights)
+    stderr = np.zeros_like(values)
+    n_draws, n_enum = plan.draws.shape[0], plan.num_enumerated
+    if n_draws > 1:
+        n_sampled = plan.masks.shape[0] - n_enum
+        picks = plan.draws[rng.integers(0, n_draws, size=(num_bootstrap, n_draws))]
+        boots = []
+        for row in picks.reshape(num_bootstrap, -1):
+            counts = np.bincount(row[row >= 0], minlength=n_sampled).astype(float)
+            weights = plan.weights.copy()
+            weights[n_enum:] = counts * (plan.weight_left / counts.sum())
+            boots.append(closest(weights))
+        stderr = np.stack(boots).std(axis=0, ddof=1)
     return values, stderr
 
 
