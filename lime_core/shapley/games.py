@@ -198,6 +198,9 @@ class MarginalValueFunction:
     def predict_all(self, rows: np.ndarray) -> np.ndarray:
         """All the model's outputs on ``rows`` (one call), shape ``(n, k)``, checked."""
         out = check_model_output(self.model(rows), rows.shape[0], name="model")
+        if out.shape[1] == 0:
+            raise ValueError(f"model must return at least one output per row, got shape "
+                             f"{out.shape}")
         self.model_calls += 1
         self.num_model_rows += rows.shape[0]
         return out

@@ -95,8 +95,9 @@ def shapley_kernel_weight(size: Any, d: int) -> np.ndarray:
         raise ValueError(f"size must be between 0 and d={d}, got {size}")
     out = np.full(s.shape, np.inf)
     inner = (s > 0) & (s < d)
-    k = s[inner]
-    out[inner] = np.exp(math.log(d - 1) - _log_binom(d, k) - np.log(k) - np.log(d - k))
+    if np.any(inner):  # (d = 1 has no sizes strictly between 0 and d)
+        k = s[inner]
+        out[inner] = np.exp(math.log(d - 1) - _log_binom(d, k) - np.log(k) - np.log(d - k))
     return out[()] if out.ndim == 0 else out
 
 
