@@ -528,7 +528,7 @@ def kernel_shap_game(
     with the same seeded generator and re-solving the regression with the already
     computed values (no new model calls). Zero when every coalition is enumerated.
     Beyond 256 draws they are resampled in 256 groups of consecutive draws (fewer
-    for ``d`` above about 180, at least 16), so memory stays bounded: the regression
+    for ``d`` above about 256, at least 16), so memory stays bounded: the regression
     is kept as ``X^T W X`` and ``X^T W y`` sums, never as a replicates x coalitions x
     features array.
 
