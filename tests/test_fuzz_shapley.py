@@ -267,6 +267,11 @@ def test_largest_d_with_a_small_budget_is_fast_and_efficient():
     assert res.num_model_rows == 62
 
 
+def test_permutation_sampling_refuses_unbounded_orders():
+    with pytest.raises(ValueError, match="^num_permutations must be <="):
+        S.shapley_permutation(lambda m: m.sum(1), 100, 10**8, random_state=0)
+
+
 def test_permutation_sampling_with_many_players_builds_masks_in_blocks():
     d = 2000  # one call would hold 2 * 1999 * 2000 mask cells
     w = np.random.default_rng(1).normal(size=d)

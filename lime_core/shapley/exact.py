@@ -22,6 +22,7 @@ from lime_core.sampling import all_masks
 from lime_core.shapley.games import (
     MAX_BATCH_BYTES,
     MAX_EXACT_PLAYERS,
+    MAX_MASK_CELLS,
     ShapleyResult,
     ValueFn,
     _check_d,
@@ -173,6 +174,9 @@ def shapley_permutation(
         raise ValueError(
             f"num_permutations must be even when antithetic=True (orders come in pairs), got {n}"
         )
+    if n * d > MAX_MASK_CELLS // 32:  # orders, ranks, values, contributions: n * d * 8 bytes each
+        raise ValueError(f"num_permutations must be <= {MAX_MASK_CELLS // 32 // d} for d={d} "
+                         f"(the orders take num_permutations * d * 8 bytes), got {n}")
     rng, recorded = check_random_state(random_state)
 
     if antithetic:

@@ -26,6 +26,9 @@ MAX_EXACT_PLAYERS = 20
 #: Largest block of model input (bytes of float64) built at once; bounds memory for huge d.
 MAX_BATCH_BYTES = 2**25
 
+#: Most cells (coalitions x players) a sampler holds: masks take one byte a cell.
+MAX_MASK_CELLS = 2**28
+
 ValueFn = Callable[[np.ndarray], np.ndarray]
 
 

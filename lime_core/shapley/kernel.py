@@ -26,6 +26,7 @@ from lime_core._validation import (
 )
 from lime_core.shapley.games import (
     MAX_BATCH_BYTES,
+    MAX_MASK_CELLS,
     MarginalValueFunction,
     ShapleyResult,
     ValueFn,
@@ -38,8 +39,6 @@ from lime_core.shapley.games import (
 #: Most players KernelSHAP takes: the regression is a ``(d-1) x (d-1)`` system and the
 #: bootstrap keeps at least 16 of them (16 * 8 * 1023^2 bytes = 128 MiB).
 MAX_KERNEL_PLAYERS = 1024
-#: Most cells (coalitions x players, one byte each) in the mask array of one row.
-MAX_MASK_CELLS = 2**28
 #: Memory for the bootstrap's per-group sufficient statistics (``X^T X`` and ``X^T t``).
 _BOOTSTRAP_BYTES = 2**27
 #: Most groups of draws the bootstrap resamples.
