@@ -182,6 +182,18 @@ def test_an_exception_of_the_model_is_its_own():
         lime_core.kernel_shap(model, X3, BG3, 20, random_state=0)
 
 
+def test_attribution_map_of_all_outputs_asks_for_a_target():
+    res = lime_core.kernel_shap(_proba, X3, BG3, 20, random_state=0)
+    assert res.values.shape == (3, 2)
+    with pytest.raises(ValueError, match="^target must be given"):
+        lime_core.attribution_map(res, _proba, X3)
+    with pytest.raises(ValueError, match="^target must be given"):
+        lime_core.attribution_map(lime_core.kernel_shap, _proba, X3, baseline=BG3, num_samples=20)
+    one = lime_core.attribution_map(lime_core.kernel_shap, _proba, X3, target=1, baseline=BG3,
+                                    num_samples=20)
+    np.testing.assert_allclose(one, res.values[:, 1], atol=1e-12)
+
+
 def test_logit_link_refuses_probabilities_of_exactly_0_or_1():
     def saturated(rows):
         p = (np.asarray(rows)[:, 0] > 0.5).astype(float)

@@ -150,7 +150,8 @@ def shapley_permutation(
     d : int
         Number of players (>= 1).
     num_permutations : int
-        Number of orders (even when ``antithetic``; at least 2 for a standard error).
+        Number of orders (even when ``antithetic``; at least 2 for a standard error;
+        ``num_permutations * d <= 2^23`` so the orders fit in bounded memory).
     random_state : int, numpy.random.Generator or None
     antithetic : bool
         Pair every order with its reverse.
