@@ -39,6 +39,8 @@ from lime_core.shapley.games import (
 #: Most players KernelSHAP takes: the regression is a ``(d-1) x (d-1)`` system and the
 #: bootstrap keeps at least 16 of them (16 * 8 * 1023^2 bytes = 128 MiB).
 MAX_KERNEL_PLAYERS = 1024
+#: Up to this many players the kernel weight is computed with exact integers.
+_EXACT_WEIGHT_PLAYERS = 1024
 #: Memory for the bootstrap's per-group sufficient statistics (``X^T X`` and ``X^T t``).
 _BOOTSTRAP_BYTES = 2**27
 #: Most groups of draws the bootstrap resamples.
@@ -60,10 +62,12 @@ def shapley_kernel_weight(size: Any, d: int) -> np.ndarray:
     forced, i.e. weight infinity) gives exactly the Shapley values
     (Lundberg & Lee, 2017). Sizes 0 and ``d`` get ``inf``.
 
-    ``C(d, |z|)`` overflows a float from ``d`` about 1030, so the weight is computed
-    in log space, ``log pi = log(d - 1) - log C(d, |z|) - log |z| - log(d - |z|)``
-    with ``log C(n, k) = lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)``; a
-    weight below the smallest float comes back as 0, never as NaN.
+    ``C(d, |z|)`` overflows a float from ``d`` about 1030, so the weight is never
+    computed with a float binomial: up to ``d = 1024`` with Python's exact integers and
+    one correctly rounded division, above in log space,
+    ``log pi = log(d - 1) - log C(d, |z|) - log |z| - log(d - |z|)`` with
+    ``log C(n, k) = lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)``; a weight below
+    the smallest float comes back as 0, never as NaN or an ``OverflowError``.
 
     See the course notebook ``course/10_shapley_shap.ipynb``.
 
@@ -81,8 +85,8 @@ def shapley_kernel_weight(size: Any, d: int) -> np.ndarray:
 
     Examples
     --------
-    >>> shapley_kernel_weight([1, 2], 3).round(12).tolist()
-    [0.333333333333, 0.333333333333]
+    >>> shapley_kernel_weight([1, 2], 3).tolist()
+    [0.3333333333333333, 0.3333333333333333]
     >>> float(shapley_kernel_weight(1000, 2000))   # C(2000, 1000) ~ 1e600 does not overflow
     0.0
     """
@@ -94,8 +98,12 @@ def shapley_kernel_weight(size: Any, d: int) -> np.ndarray:
         raise ValueError(f"size must be between 0 and d={d}, got {size}")
     out = np.full(s.shape, np.inf)
     inner = (s > 0) & (s < d)
-    if np.any(inner):  # (d = 1 has no sizes strictly between 0 and d)
-        k = s[inner]
+    if not np.any(inner):  # (d = 1 has no sizes strictly between 0 and d)
+        return out[()] if out.ndim == 0 else out
+    k = s[inner]
+    if d <= _EXACT_WEIGHT_PLAYERS:  # Python integers: exact, then one correctly rounded division
+        out[inner] = [(d - 1) / (math.comb(d, int(j)) * int(j) * (d - int(j))) for j in k]
+    else:
         out[inner] = np.exp(math.log(d - 1) - _log_binom(d, k) - np.log(k) - np.log(d - k))
     return out[()] if out.ndim == 0 else out
 
@@ -271,7 +279,7 @@ def _normal_equations(masks: np.ndarray, y: np.ndarray, weights: np.ndarray, v_e
         design, target = _reduced_problem(masks[rows], y[rows], v_empty, v_full)
         weighted = weights[rows, None] * design
         gram += weighted.T @ design
-        rhs += weighted.T @ target
+        rhs += design.T @ (weights[rows, None] * target)
     return gram, rhs
 
 
