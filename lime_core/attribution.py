@@ -200,6 +200,13 @@ def as_map(attribution: Any, layout: Layout | None = None, *, target: int | None
     if isinstance(attribution, ShapleyResult):
         values = attribution.values
         if layout is not None:
+            if values.size != int(np.prod(layout.shape)):
+                if tuple(values.shape[:-1]) in (layout.shape, layout.example_shape):
+                    raise ValueError(
+                        f"target must be given: the ShapleyResult holds values of shape "
+                        f"{values.shape}, one column per model output; explain one with target=")
+                raise ValueError(f"attribution must have one value per feature of x "
+                                 f"{layout.shape}, got a ShapleyResult of shape {values.shape}")
             values = values.reshape(layout.shape)
         return values
     if hasattr(attribution, "attributions"):
