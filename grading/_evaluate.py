@@ -65,6 +65,83 @@ def _remote_exception(type_name: str, message: str) -> Exception:
     return _wire.RemoteError(type_name, message)
 
 
+def _has_state(obj) -> bool:
+    """A torch model, a tensor or a numpy array: what a function could change in place."""
+    kind = type(obj).__module__ or ""
+    if kind.startswith("torch"):
+        import torch
+
+        return isinstance(obj, (torch.nn.Module, torch.Tensor))
+    if kind == "numpy" or kind.startswith("numpy."):
+        import numpy as np
+
+        return isinstance(obj, np.ndarray)
+    return False
+
+
+def _holds_student_object(value, depth: int = 0) -> bool:
+    if getattr(type(value), "_limelab_stub_ref", None) is not None and type(value).__name__ == "StudentObject":
+        return True
+    if depth > _wire.MAX_DEPTH:
+        return True
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_student_object(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_student_object(k, depth + 1) or _holds_student_object(v, depth + 1)
+                   for k, v in value.items())
+    return False
+
+
+class WatchedModel:
+    """A test's torch model with forward hooks (a call counter), lent to the kernel.
+
+    The model stays in this process: the kernel gets a stand-in
+    (:func:`grading._wire.module_from_wire`) whose forward pass calls
+    :meth:`forward` here, so the hooks run, and count, here, where no student
+    code ever runs; its backward pass calls :meth:`backward` (the gradient with
+    respect to the input of a recent forward pass).
+    """
+
+    KEEP = 32  # forward passes whose graph is kept for a backward pass
+
+    def __init__(self, module):
+        self.module = module
+        self.graphs: dict[int, tuple] = {}
+        self.passes = 0
+
+    def forward(self, x, needs_grad):
+        import torch
+
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"the model takes a tensor, got {type(x).__name__}")
+        needs_grad = bool(needs_grad) and x.is_floating_point()
+        x = x.detach().clone().requires_grad_(needs_grad)
+        with torch.set_grad_enabled(needs_grad):
+            out = self.module(x)
+        if not isinstance(out, torch.Tensor):
+            raise TypeError("the model did not return a tensor")
+        token = None
+        if needs_grad:
+            self.passes += 1
+            token = self.passes
+            self.graphs[token] = (x, out)
+            while len(self.graphs) > self.KEEP:
+                self.graphs.pop(next(iter(self.graphs)))
+        return out.detach(), token
+
+    def backward(self, token, grad_output):
+        import torch
+
+        if not isinstance(token, int) or token not in self.graphs:
+            raise RuntimeError("backward of an output that is no longer available: call the model again")
+        x, out = self.graphs[token]
+        grad_output = torch.as_tensor(grad_output, dtype=out.dtype)
+        if grad_output.shape != out.shape:
+            raise ValueError(f"grad_output must have shape {tuple(out.shape)}, got {tuple(grad_output.shape)}")
+        (grad,) = torch.autograd.grad(out, x, grad_output, retain_graph=True, allow_unused=True)
+        return torch.zeros_like(x) if grad is None else grad.detach()
+
+
 class Grader:
     def __init__(self, spec: dict):
         self.spec = spec
@@ -75,8 +152,9 @@ class Grader:
         self.ns: dict = {"__name__": "__main__", "__builtins__": builtins}
         self.codec = _wire.Codec("t")
         self.codec.make_stub = self._stub
-        self.codec.encode_other = lambda obj: _wire.module_to_wire(obj, self.codec, hooks=True)
+        self.codec.encode_other = self._encode_other
         self.codec.decode_other = lambda data: _wire.module_from_wire(data, self.codec)
+        self.watched: dict[int, WatchedModel] = {}
         self.history: list[dict] = []   # kernel cells run so far (replayed after a restart)
         self.restarts = 0
         self.dead = False
@@ -127,6 +205,40 @@ class Grader:
         except _wire.WireError as err:
             raise KernelGone(str(err)) from err
 
+    # -- what a test hands to the kernel --------------------------------------------
+    def _encode_other(self, obj):
+        if _wire.is_watched_model(obj):  # counted by its hooks: it stays here (WatchedModel)
+            model = self.watched.get(id(obj))
+            if model is None or model.module is not obj:
+                model = self.watched[id(obj)] = WatchedModel(obj)
+            return _wire.remote_model_to_wire(self.codec.ref(model.forward)["__ref__"],
+                                              self.codec.ref(model.backward)["__ref__"])
+        return _wire.module_to_wire(obj, self.codec)
+
+    def _setup_objects_in(self, data, found: list[str] | None = None) -> list[str]:
+        """Names of the setup models, tensors and arrays in encoded call arguments."""
+        found = [] if found is None else found
+        if isinstance(data, list):
+            for x in data:
+                self._setup_objects_in(x, found)
+        elif isinstance(data, dict):
+            name = data.get("__global__")
+            if isinstance(name, str):
+                if name not in found and _has_state(self.codec.globals_by_name.get(name)):
+                    found.append(name)
+                return found
+            for x in data.values():
+                self._setup_objects_in(x, found)
+        return found
+
+    def digests(self, names: list[str]) -> dict:
+        """The kernel's hashes of its copies of the setup objects ``names``."""
+        reply = self.request({"op": "digest", "names": names})
+        if reply["op"] != "value":
+            raise AssertionError("the notebook's setup objects could not be checked")
+        value = self.codec.decode(reply.get("v"))
+        return value if isinstance(value, dict) else {}
+
     # -- stand-ins for the student's objects ---------------------------------------
     def _stub(self, ref: int):
         grader = self
@@ -143,8 +255,21 @@ class Grader:
             _limelab_stub_ref = staticmethod(lambda self: me)
 
             def __call__(self, *args, **kwargs):
-                return ask({"op": "call", "f": me, "args": grader.codec.encode(list(args)),
-                            "kwargs": grader.codec.encode(dict(kwargs))})
+                msg = {"op": "call", "f": me, "args": grader.codec.encode(list(args)),
+                       "kwargs": grader.codec.encode(dict(kwargs))}
+                # a setup model, tensor or array handed to the student's function must come
+                # back unchanged: compare the kernel's copy before and after the call
+                shared = grader._setup_objects_in([msg["args"], msg["kwargs"]])
+                before = grader.digests(shared) if shared else {}
+                value = ask(msg)
+                if shared:
+                    after = grader.digests(shared)
+                    changed = [n for n in shared if before.get(n) != after.get(n)]
+                    if changed:
+                        raise AssertionError(
+                            f"the function changed {', '.join(f'`{n}`' for n in changed)} in place; "
+                            "do not modify the objects it is given (work on a copy, e.g. copy.deepcopy)")
+                return value
 
             def __getattr__(self, name):
                 if name.startswith("__") and name not in ("__name__", "__qualname__", "__doc__"):
@@ -181,6 +306,11 @@ class Grader:
                 raise PermissionError("the kernel may not call this")
             args = self.codec.decode(msg.get("args", []))
             kwargs = self.codec.decode(msg.get("kwargs", {"__dict__": {}}))
+            if _holds_student_object([args, kwargs]):
+                # the test's function sees plain data only: a stand-in for a student object
+                # would let the student's code answer its questions (len(), iteration, ...)
+                raise TypeError("a function the test gave you takes plain data (numbers, strings, "
+                                "lists, numpy arrays, tensors), not objects of the notebook")
             return {"op": "value", "v": self.codec.encode(fn(*args, **kwargs))}
         except KernelGone:
             raise

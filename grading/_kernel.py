@@ -12,6 +12,7 @@ are copied into the sandbox.
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import sys
 
@@ -35,7 +36,7 @@ class Kernel:
         self.codec = _wire.Codec("k")
         self.codec.make_stub = self._stub
         self.codec.decode_other = lambda data: _wire.module_from_wire(data, self.codec, self._stub)
-        self.codec.encode_other = lambda obj: _wire.module_to_wire(obj, self.codec, hooks=False)
+        self.codec.encode_other = lambda obj: _wire.module_to_wire(obj, self.codec)
         self.peer = _wire.Peer(rfd, wfd, self.codec, self.handle)
         signal.signal(signal.SIGALRM, _alarm)
 
@@ -93,12 +94,46 @@ class Kernel:
             return {"op": "done", "error": None}
         return {"op": "done", "error": {"type": type(err).__name__, "message": str(err)[:2000]}}
 
+    def digest(self, name: str) -> str:
+        """A hash of this side's setup object ``name``: a torch model's weights, buffers and
+        mode, a tensor's or an array's values ("" for other objects).
+
+        The trusted process asks for it before and after it calls a student's function
+        with that object, to see whether the function changed it in place.
+        """
+        obj = self.codec.globals_by_name.get(name)
+        h = hashlib.sha256()
+        kind = type(obj).__module__ or ""
+        if kind.startswith("torch"):
+            import torch
+
+            if isinstance(obj, torch.nn.Module):
+                for key, value in obj.state_dict().items():
+                    arr = value.detach().cpu().contiguous().numpy()
+                    h.update(f"{key}:{arr.dtype}:{arr.shape}:".encode() + arr.tobytes())
+                h.update(bytes(m.training for m in obj.modules()))
+                return h.hexdigest()
+            if isinstance(obj, torch.Tensor):
+                obj = obj.detach().cpu().contiguous().numpy()
+                kind = "numpy"
+        if kind == "numpy" or kind.startswith("numpy."):
+            import numpy as np
+
+            if isinstance(obj, np.ndarray):
+                arr = np.ascontiguousarray(obj)
+                h.update(f"{arr.dtype}:{arr.shape}:".encode() + arr.tobytes())
+                return h.hexdigest()
+        return ""
+
     def handle(self, msg: dict) -> dict:
         op = msg["op"]
         try:
             if op == "exec":
                 return self.run_cell(str(msg["code"]), str(msg.get("kind", "student")),
                                      float(msg.get("timeout", 60)))
+            if op == "digest":
+                names = [str(n) for n in msg.get("names", [])]
+                return {"op": "value", "v": {"__dict__": {n: self.digest(n) for n in names}}}
             if op == "lookup":
                 name = str(msg["name"])
                 if name not in self.ns:

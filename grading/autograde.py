@@ -231,10 +231,6 @@ def student_name(path: Path, assignment: str | None) -> str:
 # step 4: locked cells
 
 
-def _locked_cells(nb) -> list:
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("locked", False)]
-
-
 def _describe_cell(cell) -> str:
     md = cell.metadata.get("nbgrader", {})
     if md.get("grade") and not md.get("solution"):
