@@ -239,6 +239,11 @@ class Grader:
         value = self.codec.decode(reply.get("v"))
         return value if isinstance(value, dict) else {}
 
+    def _changed(self, names: list[str], expected: dict) -> str:
+        """The names (as text) whose kernel copy no longer hashes to ``expected``."""
+        now = self.digests(names)
+        return ", ".join(f"`{n}`" for n in names if now.get(n) != expected[n])
+
     # -- stand-ins for the student's objects ---------------------------------------
     def _stub(self, ref: int):
         grader = self
@@ -257,18 +262,24 @@ class Grader:
             def __call__(self, *args, **kwargs):
                 msg = {"op": "call", "f": me, "args": grader.codec.encode(list(args)),
                        "kwargs": grader.codec.encode(dict(kwargs))}
-                # a setup model, tensor or array handed to the student's function must come
-                # back unchanged: compare the kernel's copy before and after the call
+                # a setup model, tensor or array handed to the student's function must be, in
+                # the kernel, what the setup cell made, before and after the call: compare the
+                # kernel's hash of its copy with the hash of this process's copy
                 shared = grader._setup_objects_in([msg["args"], msg["kwargs"]])
-                before = grader.digests(shared) if shared else {}
-                value = ask(msg)
+                expected = {n: _wire.digest(grader.codec.globals_by_name[n]) for n in shared}
                 if shared:
-                    after = grader.digests(shared)
-                    changed = [n for n in shared if before.get(n) != after.get(n)]
+                    changed = grader._changed(shared, expected)
                     if changed:
                         raise AssertionError(
-                            f"the function changed {', '.join(f'`{n}`' for n in changed)} in place; "
-                            "do not modify the objects it is given (work on a copy, e.g. copy.deepcopy)")
+                            f"{changed} in the notebook is no longer what the setup cell made: "
+                            "something changed it in place (work on a copy, e.g. copy.deepcopy)")
+                value = ask(msg)
+                if shared:
+                    changed = grader._changed(shared, expected)
+                    if changed:
+                        raise AssertionError(
+                            f"the function changed {changed} in place; do not modify the objects "
+                            "it is given (work on a copy, e.g. copy.deepcopy)")
                 return value
 
             def __getattr__(self, name):

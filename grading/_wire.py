@@ -182,6 +182,40 @@ class Codec:
         raise WireError("unknown value tag")
 
 
+def digest(obj) -> str:
+    """A hash of an object's state: a torch model's weights, buffers and train/eval mode, a
+    tensor's or a numpy array's values; "" for any other object.
+
+    Both sides compute it the same way: the trusted process compares the kernel's hash
+    of a setup object with the hash of its own copy (made by the same setup cell).
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    kind = type(obj).__module__ or ""
+    if kind.startswith("torch"):
+        import torch
+
+        if isinstance(obj, torch.nn.Module):
+            for key, value in obj.state_dict().items():
+                arr = value.detach().cpu().contiguous().numpy()
+                h.update(f"{key}:{arr.dtype}:{arr.shape}:".encode() + arr.tobytes())
+            h.update(bytes(m.training for m in obj.modules()))
+            return h.hexdigest()
+        if not isinstance(obj, torch.Tensor):
+            return ""
+        obj = obj.detach().cpu().contiguous().numpy()
+        kind = "numpy"
+    if kind == "numpy" or kind.startswith("numpy."):
+        import numpy as np
+
+        if isinstance(obj, np.ndarray):
+            arr = np.ascontiguousarray(obj)
+            h.update(f"{arr.dtype}:{arr.shape}:".encode() + arr.tobytes())
+            return h.hexdigest()
+    return ""
+
+
 LAYERS = ("Linear", "Conv2d", "ReLU", "Tanh", "Sigmoid", "Softplus", "Flatten", "MaxPool2d",
           "AvgPool2d", "Softmax", "LogSoftmax", "Identity", "Dropout", "Sequential")
 
