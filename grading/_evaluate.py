@@ -14,6 +14,13 @@ notebook's cells in order:
   plain data. The verdict is whether that run raised, or, when its last line
   is a number, that number of points (nbgrader's partial credit).
 
+What a test learns about *how* the student's function works is decided here
+too: a torch model with forward hooks (a call counter) that a test hands to the
+student stays here (:class:`WatchedModel`), so its hooks count every pass; a
+function a test hands over is called with plain data only; and a setup model,
+tensor or array passed to a student's function must hash the same in the kernel
+as here (:func:`grading._wire.digest`) before and after the call.
+
 A kernel that dies or ignores its time limit is killed, restarted and given
 the cells that ran before again (except the one that killed it); after three
 restarts the rest of the notebook counts as not run.
