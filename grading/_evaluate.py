@@ -115,6 +115,7 @@ class WatchedModel:
         self.module = module
         self.graphs: dict[int, tuple] = {}
         self.passes = 0
+        self.refs: tuple[int, int] = (0, 0)  # its two methods in the codec's table
 
     def forward(self, x, needs_grad):
         import torch
@@ -218,8 +219,8 @@ class Grader:
             model = self.watched.get(id(obj))
             if model is None or model.module is not obj:
                 model = self.watched[id(obj)] = WatchedModel(obj)
-            return _wire.remote_model_to_wire(self.codec.ref(model.forward)["__ref__"],
-                                              self.codec.ref(model.backward)["__ref__"])
+                model.refs = (self.codec.ref(model.forward)["__ref__"], self.codec.ref(model.backward)["__ref__"])
+            return _wire.remote_model_to_wire(*model.refs)
         return _wire.module_to_wire(obj, self.codec)
 
     def _setup_objects_in(self, data, found: list[str] | None = None) -> list[str]:
