@@ -216,3 +216,24 @@ def test_digest_sees_weights_mode_and_array_values():
     assert digest(a) == digest(b)
     b[0] = -0.0
     assert digest(a) != digest(b) and digest("text") == ""
+
+
+def test_a_function_the_test_hands_over_takes_plain_data_only():
+    """The kernel cannot hand the test's function a stand-in that answers len() or iteration."""
+    from grading._evaluate import Grader
+
+    grader = Grader({"assignment": HW1, "cells": []})
+    try:
+        seen = []
+        counting = grader.codec.ref(lambda texts: seen.append(len(texts)) or len(texts))
+        call = {"op": "call", "f": counting}
+        reply = grader._handle(dict(call, args=grader.codec.encode([["a", "b", np.arange(3.0)]])))
+        assert reply["op"] == "value" and reply["v"] == 3 and seen == [3]
+        liar = {"__ref__": 7, "side": "k"}  # an object of the notebook, e.g. a list whose len() lies
+        for args in ([liar], [[liar]], [{"__dict__": {"texts": liar}}]):
+            reply = grader._handle(dict(call, args=args))
+            assert reply["op"] == "raise" and reply["type"] == "TypeError", reply
+            assert "plain data" in reply["message"]
+        assert seen == [3]
+    finally:
+        grader.close()
