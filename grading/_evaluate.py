@@ -46,6 +46,10 @@ from grading import _wire
 from grading.sandbox import Limits, start_kernel, stop_kernel
 
 MAX_RESTARTS = 3
+#: what a feedback page says instead of text the notebook wrote after a hidden test had run:
+#: hidden tests hand their inputs to the student's functions, so that text could carry them
+WITHHELD = "(its message is not shown: hidden tests had run before it, and it could carry their data)"
+FIXED_ERRORS = ("Timeout", "KernelDied", "CellTimeout", "KeyboardInterrupt", "MemoryError")
 GRACE = 10.0  # seconds past a time limit before the kernel is killed
 
 
@@ -70,6 +74,13 @@ def _remote_exception(type_name: str, message: str) -> Exception:
         except Exception:  # noqa: BLE001 - an exception type with odd arguments
             pass
     return _wire.RemoteError(type_name, message)
+
+
+def _grader_check(message: str) -> AssertionError:
+    """A failed check of the grader's own (its message is the grader's text, safe to show)."""
+    err = AssertionError(message)
+    err.limelab_grader = True
+    return err
 
 
 def _has_state(obj) -> bool:
@@ -171,6 +182,8 @@ class Grader:
         self.student_names: set[str] = set()
         self.messages: list[str] = []
         self.started = time.monotonic()
+        self.hidden_ran = False             # a hidden test has called the notebook's code
+        self.feedback_cells: list[str] = []  # cell errors as a feedback page may show them
 
     # -- the kernel -------------------------------------------------------------
     def _start(self) -> None:
@@ -278,14 +291,14 @@ class Grader:
                 if shared:
                     changed = grader._changed(shared, expected)
                     if changed:
-                        raise AssertionError(
+                        raise _grader_check(
                             f"{changed} in the notebook is no longer what the setup cell made: "
                             "something changed it in place (work on a copy, e.g. copy.deepcopy)")
                 value = ask(msg)
                 if shared:
                     changed = grader._changed(shared, expected)
                     if changed:
-                        raise AssertionError(
+                        raise _grader_check(
                             f"the function changed {changed} in place; do not modify the objects "
                             "it is given (work on a copy, e.g. copy.deepcopy)")
                 return value
@@ -389,6 +402,7 @@ class Grader:
         err = self.kernel_exec(cell["k_source"], "setup", cell["gid"])
         if err is not None:
             self.messages.append(f"cell '{cell['gid']}': {err['type']}: {_first_line(err['message'])}")
+            self.feedback_cells.append(self._cell_feedback(cell["gid"], err, self.messages[-1]))
 
     def _needed_names(self, tree: ast.AST) -> list[str]:
         loads, stores = [], set()
@@ -408,8 +422,38 @@ class Grader:
                 stores.add(node.arg)
         return [n for n in loads if n not in stores and n not in self.ns and not hasattr(builtins, n)]
 
+    def _cell_feedback(self, gid: str, err: dict, message: str) -> str:
+        """A cell's error as a feedback page may show it (the notebook's text withheld after hidden tests)."""
+        if not self.hidden_ran or err["type"] in FIXED_ERRORS:
+            return message
+        return f"cell '{gid}': {err['type']} {WITHHELD}"
+
+    def _feedback(self, err: BaseException, problem: str, filename: str, tree: ast.AST) -> str:
+        """``problem`` as a feedback page may show it.
+
+        Before any hidden test has run, everything; after, only text the test or the
+        grader wrote: the message of a failed ``assert`` whose message is a constant
+        string (or that has none), a time or memory limit; for anything else (the
+        student's own exception, an f-string with the student's values) its type only.
+        """
+        if not self.hidden_ran or getattr(err, "limelab_grader", False):
+            return problem
+        if isinstance(err, _wire.RemoteError) or getattr(err, "limelab_remote", False):
+            name = err.type_name if isinstance(err, _wire.RemoteError) else type(err).__name__
+            return problem if name in FIXED_ERRORS else f"{name} {WITHHELD}"
+        if isinstance(err, AssertionError):
+            lines = [fs.lineno for fs in traceback.extract_tb(err.__traceback__) if fs.filename == filename]
+            asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert) and lines and n.lineno == lines[-1]]
+            if asserts and all(a.msg is None or isinstance(a.msg, ast.Constant) for a in asserts):
+                return problem
+        return f"{type(err).__name__} {WITHHELD}"
+
     def run_test(self, cell: dict) -> tuple[float, str, bool]:
-        """Run a whole test cell here; return (score, problem, failed in the hidden part)."""
+        """Run a whole test cell here; return (score, problem, failed in the hidden part).
+
+        ``self.last_feedback`` is then the problem as a feedback page may show it.
+        """
+        self.last_feedback = None
         points = float(cell["points"])
         filename = f"<test {cell['gid']}>"
         try:
@@ -444,7 +488,9 @@ class Grader:
             return 0.0, f"{why} while the test called the notebook's code", False
         except Exception as err:  # noqa: BLE001 - every failure is a verdict
             hidden = self._in_hidden(err, filename, cell.get("hidden", []))
-            return 0.0, self._describe(err), hidden
+            problem = self._describe(err)
+            self.last_feedback = self._feedback(err, problem, filename, tree)
+            return 0.0, problem, hidden
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
             return float(min(max(value, 0.0), points)), "", False
         return points, "", False
@@ -491,6 +537,7 @@ class Grader:
                                            replay=True)
                     if err is not None:
                         faults.append(f"cell '{gid}': {self._describe_kernel_error(err)}")
+                        self.feedback_cells.append(self._cell_feedback(gid, err, faults[-1]))
                         if err["type"] in ("Timeout", "KernelDied"):
                             self.history = [m for m in self.history if m.get("code") != cell["k_source"]]
                     if kind == "manual_code":
@@ -504,15 +551,21 @@ class Grader:
                         self.kernel_exec(cell["k_source"], "visible", gid)
                     if self.dead:
                         score, problem, hidden = 0.0, "not run: the kernel crashed in an earlier cell and could not be restarted", False
+                        feedback = None
                     else:
                         score, problem, hidden = self.run_test(cell)
+                        feedback = self.last_feedback
+                        if cell.get("hidden"):
+                            self.hidden_ran = True
                     questions.append({"question": gid, "score": score, "max_score": float(cell["points"]),
-                                      "kind": "auto", "problem": problem, "hidden": hidden})
+                                      "kind": "auto", "problem": problem, "hidden": hidden,
+                                      "feedback": feedback})
                     if problem:
                         faults.append(f"question '{gid}': {problem}")
         finally:
             self._stop()
         return {"status": "graded", "questions": questions, "messages": self.messages + faults,
+                "feedback_cells": self.feedback_cells,
                 "restarts": self.restarts}
 
     def _describe_kernel_error(self, err: dict) -> str:

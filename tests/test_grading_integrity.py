@@ -14,7 +14,9 @@ solved notebook, and are graded with their honest classmates in one run:
   model" check, run in the trusted process on the grader's own copy, never saw.
 
 Each loses exactly the question it cheats on; every other question, and every
-honest classmate, keeps full marks. The unit tests at the end check the stand-in
+honest classmate, keeps full marks. A fifth (hw1) keeps the inputs a hidden test
+passed to its ``proximity_kernel`` and raises them in the next question's visible
+test: its feedback page must not show them. The unit tests at the end check the stand-in
 model a test lends to the kernel against the real one.
 """
 
@@ -104,9 +106,28 @@ CHEATS = {
 }
 
 
+def _exfiltration():
+    """hw1: Q1 records its calls (the hidden test's among them), Q2 raises them for the feedback page."""
+    def record(src):
+        return "_seen = []\n" + _sub(r"^def proximity_kernel\(distances, kernel_width\):$",
+                                      "def proximity_kernel(distances, kernel_width):\n"
+                                      "    _seen.append((np.asarray(distances).tolist(), kernel_width))", src)
+
+    nb = _with_answer(HW1, "hw1_q1_kernel", record)
+    leak = _sub(r"^def sample_around\(d, num_samples, random_state=None\):$",
+                "def sample_around(d, num_samples, random_state=None):\n"
+                "    if len(_seen) > 1:\n"
+                "        raise ValueError(f'LEAK {_seen[1:]}')",
+                _answer(nb, "hw1_q2_sample"))
+    next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "hw1_q2_sample").source = leak
+    return nb
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("integrity")
+    (folder / "exfiltration").mkdir()
+    nbformat.write(_exfiltration(), folder / "exfiltration" / f"{HW1}.ipynb")
     for student, (name, gid, edit, _question) in CHEATS.items():
         path = folder / student / f"{name}.ipynb"
         path.parent.mkdir()
@@ -145,6 +166,21 @@ def test_honest_classmates_keep_full_marks(graded, name):
     res = graded[f"honest_{name[:3]}"]
     assert res.status == "graded", res.messages
     assert res.auto_total == res.auto_max > 0, (res.questions, res.messages)
+
+
+@pytest.mark.slow
+def test_hidden_test_inputs_do_not_reach_the_feedback_page(graded):
+    from grading.report import feedback_html
+
+    res = graded["exfiltration"]
+    scores = {q.question: q for q in res.questions}
+    assert scores["hw1_q1_kernel_tests"].score == 2.0 and scores["hw1_q2_sample_tests"].score == 0.0
+    assert "LEAK" in scores["hw1_q2_sample_tests"].problem and "25.0" in scores["hw1_q2_sample_tests"].problem
+    page = feedback_html(res)
+    assert "LEAK" not in page and "25.0" not in page and "ValueError (its message is not shown" in page
+    # an assert message the test wrote itself is still shown after the hidden tests
+    honest = feedback_html(graded[f"honest_{HW1[:3]}"])
+    assert "all tests pass" in honest
 
 
 # -- the stand-in model a test lends to the kernel, without a sandbox ------------------
