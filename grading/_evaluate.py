@@ -120,7 +120,8 @@ class WatchedModel:
     respect to the input of a recent forward pass).
     """
 
-    KEEP = 32  # forward passes whose graph is kept for a backward pass
+    KEEP = 8                  # forward passes whose graph is kept for a backward pass
+    MAX_ELEMENTS = 2**22      # numbers in one input batch: this process has no memory limit
 
     def __init__(self, module):
         self.module = module
@@ -133,6 +134,9 @@ class WatchedModel:
 
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"the model takes a tensor, got {type(x).__name__}")
+        if x.numel() > self.MAX_ELEMENTS:
+            raise ValueError(f"the test's model takes batches of at most {self.MAX_ELEMENTS} numbers, "
+                             f"got {x.numel()}")
         needs_grad = bool(needs_grad) and x.is_floating_point()
         x = x.detach().clone().requires_grad_(needs_grad)
         with torch.set_grad_enabled(needs_grad):

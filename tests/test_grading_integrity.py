@@ -273,3 +273,11 @@ def test_a_function_the_test_hands_over_takes_plain_data_only():
         assert seen == [3]
     finally:
         grader.close()
+
+
+def test_lent_model_refuses_a_batch_too_big_for_the_grader():
+    torch = pytest.importorskip("torch")
+    stand_in, watched = _lent(torch.nn.Linear(2, 1))
+    with pytest.raises(ValueError, match="at most"):
+        watched.forward(torch.zeros(watched.MAX_ELEMENTS // 2 + 1, 2), True)
+    assert stand_in(torch.ones(3, 2)).shape == (3, 1)
