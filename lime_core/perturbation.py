@@ -28,6 +28,44 @@ from lime_core._validation import (
 #: Named baselines of image LIME: each superpixel's own mean colour, or a blur.
 IMAGE_BASELINES = ("superpixel_mean", "blur")
 
+#: Default size of one batch of perturbed images, in bytes (the images plus their
+#: keep-masks). On a 2-core laptop a batch that stays below ~32 MB is reused by the
+#: memory allocator instead of being freshly mapped (and zeroed) by the kernel for every
+#: model call: for a 224 x 224 x 3 float64 photo batch 16 ran 2-4x faster than batch 64
+#: (77 MB); see ``benchmarks/bench_lime.py``.
+IMAGE_BATCH_BYTES = 24 * 2**20
+#: The largest default batch (as the gradient methods' ``DEFAULT_BATCH_SIZE``).
+MAX_IMAGE_BATCH = 64
+
+
+def image_batch_size(image, max_bytes: int = IMAGE_BATCH_BYTES) -> int:
+    """Default images per model call: as many perturbed images as fit in ``max_bytes``.
+
+    One perturbed image costs ``image.nbytes`` plus one byte per value for its keep-mask,
+    so ``b = max_bytes // (image.nbytes + image.size)``, clipped to ``1 .. 64``. A
+    224 x 224 x 3 photo gets 64 images per batch as uint8 and 18 as float64; small
+    images always get 64.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+    max_bytes : int
+        Memory budget of one batch.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> image_batch_size(np.zeros((224, 224, 3))), image_batch_size(np.zeros((224, 224, 3), np.uint8))
+    (18, 64)
+    """
+    image = np.asarray(image)
+    max_bytes = check_int(max_bytes, "max_bytes", minimum=1)
+    per_image = max(1, image.nbytes + image.size)
+    return int(min(MAX_IMAGE_BATCH, max(1, max_bytes // per_image)))
+
 
 def _image_baseline_name(baseline, where: str):
     """Map the deprecated ``"mean"`` (and ``None``) to ``"superpixel_mean"``."""
@@ -38,6 +76,32 @@ def _image_baseline_name(baseline, where: str):
                      stacklevel=4)
         return "superpixel_mean"
     return baseline
+
+
+def check_segments_for(segments, image, name: str = "segments") -> np.ndarray:
+    """``segments`` as an integer ``(H, W)`` array matching ``image`` (labels >= 0).
+
+    Raises
+    ------
+    TypeError
+        Segments that are not integer labels.
+    ValueError
+        Segments whose shape is not ``image.shape[:2]``, or negative labels.
+    """
+    image = np.asarray(image)
+    try:
+        segments = np.asarray(segments)
+    except (TypeError, ValueError) as err:  # ragged lists
+        raise TypeError(f"{name} must be an integer array of labels, got {type(segments).__name__}") from err
+    if segments.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integer labels, got dtype {segments.dtype}")
+    if segments.shape != image.shape[:2]:
+        raise ValueError(
+            f"{name} must have the image's shape {image.shape[:2]} (one label per pixel), "
+            f"got shape {segments.shape}")
+    if segments.size and segments.min() < 0:
+        raise ValueError(f"{name} must be labels >= 0, got {segments.min()}")
+    return segments
 
 
 def superpixel_means(image, segments) -> np.ndarray:
@@ -64,7 +128,7 @@ def superpixel_means(image, segments) -> np.ndarray:
     [[1.0, 1.0], [4.0, 4.0]]
     """
     image = np.asarray(image)
-    flat = np.asarray(segments).ravel()
+    flat = check_segments_for(segments, image).ravel()
     d = int(flat.max()) + 1
     counts = np.bincount(flat, minlength=d).astype(float)
     counts[counts == 0] = 1.0
@@ -77,6 +141,31 @@ def superpixel_means(image, segments) -> np.ndarray:
     return means[flat].reshape(image.shape)
 
 
+def _constant_for(image: np.ndarray, colour: np.ndarray, baseline) -> np.ndarray:
+    """``colour`` (a number, a colour or an image) in the image's dtype, refusing values
+    the dtype cannot hold (``hide_color=300`` on uint8 would wrap to 44)."""
+    if not np.all(np.isfinite(colour)):
+        raise ValueError(f"baseline must be finite, got {baseline!r}")
+    if image.dtype.kind in "iu":
+        info = np.iinfo(image.dtype)
+        low, high = float(colour.min()), float(colour.max())
+        if low < info.min or high > info.max:
+            raise ValueError(
+                f"baseline must lie in [{info.min}, {info.max}] for a {image.dtype} image, "
+                f"got values in [{low:g}, {high:g}]")
+        if not np.all(colour == np.round(colour)):
+            raise ValueError(
+                f"baseline must be whole numbers for a {image.dtype} image (fractions would "
+                f"be truncated), got {baseline!r}")
+    elif image.dtype.kind == "f":
+        with np.errstate(over="ignore"):
+            cast = colour.astype(image.dtype)
+        if not np.all(np.isfinite(cast)):
+            raise ValueError(
+                f"baseline must be finite in the image's dtype {image.dtype}, got {baseline!r}")
+    return colour.astype(image.dtype)
+
+
 @renamed_arguments({"hide_color": "baseline"})
 def replacement_image(image, segments, baseline="superpixel_mean",
                       blur_sigma: float = 5.0) -> np.ndarray:
@@ -86,7 +175,10 @@ def replacement_image(image, segments, baseline="superpixel_mean",
     (:func:`superpixel_means`, lime's default ``hide_color=None``); a number or a
     per-channel tuple gives a constant colour; ``"blur"`` a Gaussian blur of the image
     (``blur_sigma`` pixels); an array of the image's shape is used as it is. The result
-    has the image's dtype (like lime, means are truncated for integer images).
+    has the image's dtype (like lime, means are truncated for integer images). A
+    number, colour or image baseline must be representable in the image's dtype: for a
+    uint8 image whole numbers in 0..255 (lime would silently wrap 300 to 44 and -5 to
+    251; here it is a ``ValueError``).
 
     See the course notebook ``course/05_lime_images.ipynb``.
 
@@ -105,7 +197,9 @@ def replacement_image(image, segments, baseline="superpixel_mean",
     numpy.ndarray, the image's shape and dtype
     """
     image = np.asarray(image)
-    segments = np.asarray(segments)
+    if image.ndim not in (2, 3):
+        raise ValueError(f"image must be 2-D or 3-D, got an array of shape {image.shape}")
+    segments = check_segments_for(segments, image)
     baseline = _image_baseline_name(baseline, "replacement_image()")
     if isinstance(baseline, str):
         check_choice(baseline, "baseline", IMAGE_BASELINES)
@@ -124,16 +218,52 @@ def replacement_image(image, segments, baseline="superpixel_mean",
     if colour.shape == image.shape:
         if not np.all(np.isfinite(colour)):
             raise ValueError("baseline contains NaN or infinite values")
-        return colour.astype(image.dtype)
+        return _constant_for(image, colour, "an image")
     if colour.ndim > 1 or (colour.ndim == 1 and (image.ndim != 3 or colour.shape[0] != image.shape[2])):
         raise ValueError(
             f"baseline must be a number, one value per channel or an image of shape "
             f"{image.shape}, got {baseline!r}")
-    if not np.all(np.isfinite(colour)):
-        raise ValueError(f"baseline must be finite, got {baseline!r}")
     out = np.empty_like(image)
-    out[...] = colour.astype(image.dtype)
+    out[...] = _constant_for(image, colour, baseline)
     return out
+
+
+def _pixel_lookup(image: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """The superpixel of every value of the image, flattened: ``segments`` repeated over
+    the channels, so ``Z[:, lookup]`` has the image's shape per mask and ``np.where``
+    needs no broadcasting over channels (several times faster)."""
+    if image.ndim == 3:
+        segments = np.repeat(segments[..., None], image.shape[2], axis=2)
+    return np.ascontiguousarray(segments).ravel()
+
+
+def _check_masks(Z, segments: np.ndarray) -> np.ndarray:
+    """``Z`` as a ``(b, d)`` bool array with a column for every label of ``segments``."""
+    try:
+        Z = np.asarray(Z)
+    except (TypeError, ValueError) as err:  # ragged lists
+        raise TypeError(f"Z must be a (b, d) array of 0/1 masks, got {type(Z).__name__}") from err
+    if Z.ndim != 2:
+        raise ValueError(f"Z must be a 2-D array of masks (b, d), got shape {Z.shape}")
+    if Z.dtype.kind not in "biuf":
+        raise TypeError(f"Z must hold 0/1 or booleans, got dtype {Z.dtype}")
+    if Z.dtype.kind != "b" and not np.all((Z == 0) | (Z == 1)):
+        raise ValueError("Z must hold only 0 and 1 (or booleans)")
+    d_needed = int(segments.max()) + 1 if segments.size else 0
+    if Z.shape[1] < d_needed:
+        raise ValueError(
+            f"Z must have one column per superpixel ({d_needed}, the largest label + 1), "
+            f"got {Z.shape[1]}")
+    return Z.astype(bool, copy=False)
+
+
+def _check_baseline_image(baseline, image: np.ndarray) -> np.ndarray:
+    baseline = np.asarray(baseline)
+    if baseline.shape != image.shape:
+        raise ValueError(
+            f"baseline must be an image of the image's shape {image.shape}, got shape "
+            f"{baseline.shape}")
+    return baseline
 
 
 def masked_images(image, segments, Z, baseline) -> np.ndarray:
@@ -163,22 +293,24 @@ def masked_images(image, segments, Z, baseline) -> np.ndarray:
     [[[1.0, 0.0]], [[0.0, 1.0]]]
     """
     image = np.asarray(image)
-    Z = np.asarray(Z, dtype=bool)
-    segments = np.asarray(segments)
-    if image.ndim == 3:
-        # one segment id per (pixel, channel): the lookup then has the image's shape and
-        # np.where needs no broadcasting over channels (several times faster)
-        segments = np.repeat(segments[..., None], image.shape[2], axis=2)
-    keep = Z[:, segments.ravel()].reshape((len(Z),) + image.shape)
+    segments = check_segments_for(segments, image)
+    Z = _check_masks(Z, segments)
+    baseline = _check_baseline_image(baseline, image)
+    return _masked(image, _pixel_lookup(image, segments), Z, baseline)
+
+
+def _masked(image: np.ndarray, lookup: np.ndarray, Z: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """:func:`masked_images` after the checks, with the lookup of :func:`_pixel_lookup`."""
+    keep = Z[:, lookup].reshape((len(Z),) + image.shape)
     return np.where(keep, image, baseline)
 
 
 @renamed_arguments({"fudged": "baseline"})
-def perturb_image_batches(image, segments, Z, baseline, batch_size: int = 64) -> Iterator[np.ndarray]:
+def perturb_image_batches(image, segments, Z, baseline, batch_size: int | None = None) -> Iterator[np.ndarray]:
     """Yield the perturbed images for the masks ``Z``, ``batch_size`` at a time.
 
     Each batch is :func:`masked_images` of ``batch_size`` masks, so memory stays
-    O(batch_size).
+    O(batch_size). The arguments are checked when it is called, before the first batch.
 
     See the course notebook ``course/05_lime_images.ipynb``.
 
@@ -186,17 +318,23 @@ def perturb_image_batches(image, segments, Z, baseline, batch_size: int = 64) ->
     ----------
     image, segments, Z, baseline
         As in :func:`masked_images` (``baseline`` was called ``fudged``, lime's name).
-    batch_size : int
-        Masks per batch.
+    batch_size : int or None
+        Masks per batch; None sizes batches by bytes (:func:`image_batch_size`).
 
     Yields
     ------
     numpy.ndarray, shape ``(<= batch_size, *image.shape)``
     """
+    image = np.asarray(image)
+    if batch_size is None:
+        batch_size = image_batch_size(image)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    Z = np.asarray(Z, dtype=bool)
-    for start in range(0, Z.shape[0], batch_size):
-        yield masked_images(image, segments, Z[start : start + batch_size], baseline)
+    segments = check_segments_for(segments, image)
+    Z = _check_masks(Z, segments)
+    baseline = _check_baseline_image(baseline, image)
+    lookup = _pixel_lookup(image, segments)
+    return (_masked(image, lookup, Z[start : start + batch_size], baseline)
+            for start in range(0, Z.shape[0], batch_size))
 
 
 # ---------------------------------------------------------------- text
