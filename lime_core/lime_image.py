@@ -43,9 +43,14 @@ def _check_image(image) -> np.ndarray:
     RGBA: the model sees all four channels, quickshift segments the colour channels and
     :meth:`Explanation.plot` shows the image without its alpha channel.
     """
+    try:
+        dtype = np.asarray(image).dtype
+    except (TypeError, ValueError) as err:  # ragged nested lists
+        raise TypeError(f"image must be an array of numbers, got {type(image).__name__}") from err
+    if dtype.kind not in "uif":
+        raise TypeError(f"image must hold numbers (int, uint or float), got {type(image).__name__} "
+                        f"of dtype {dtype}")
     image = check_array(image, "image", ndim=(2, 3), dtype=None, finite=False)
-    if image.dtype.kind not in "uif":
-        raise TypeError(f"image must hold numbers (int, uint or float), got dtype {image.dtype}")
     if image.shape[0] < 2 or image.shape[1] < 2:
         raise ValueError(f"image must be at least 2 x 2 pixels, got shape {image.shape}")
     if image.ndim == 3 and image.shape[2] < 1:

@@ -28,7 +28,9 @@ def grid_segments(shape: tuple[int, int], n_rows: int = 4, n_cols: int = 4) -> n
 
     See the course notebook ``course/05_lime_images.ipynb``.
     """
-    H, W = shape
+    if isinstance(shape, str) or np.ndim(shape) != 1 or len(shape) != 2:
+        raise TypeError(f"shape must be a pair (H, W) such as image.shape[:2], got {shape!r}")
+    H, W = (check_int(side, "shape", minimum=1) for side in shape)
     n_rows = check_int(n_rows, "n_rows", minimum=1, maximum=H)
     n_cols = check_int(n_cols, "n_cols", minimum=1, maximum=W)
     row_id = np.arange(H) * n_rows // H
