@@ -190,8 +190,8 @@ def image_samples(
         Standard deviation, in pixels, of the ``"blur"`` baseline.
     batch_size : int or None
         Images per model call; memory is bounded by it. None (default) sizes batches
-        by bytes, :func:`lime_core.perturbation.image_batch_size`: about 32 MB of
-        perturbed images, at most 64 (24 for a 224 x 224 x 3 float64 photo, 64 for
+        by bytes, :func:`lime_core.perturbation.image_batch_size`: about 22 MB of
+        perturbed images, at most 64 (17 for a 224 x 224 x 3 float64 photo, 64 for
         the same photo in uint8).
     random_state : int, Generator or None
 

@@ -29,12 +29,13 @@ from lime_core._validation import (
 IMAGE_BASELINES = ("superpixel_mean", "blur")
 
 #: Default size of one batch of perturbed images, in bytes (the images plus their
-#: keep-masks). A batch array under 32 MB is reused by the memory allocator (glibc's
+#: keep-masks). A batch array well under 32 MB is reused by the memory allocator (glibc's
 #: largest dynamic mmap threshold) instead of being freshly mapped and zeroed by the
-#: kernel for every model call: for a 224 x 224 x 3 float64 photo on a loaded 2-core
-#: machine batch 16 ran 2-4x faster than batch 64 (77 MB), and batches of 28 (34 MB)
-#: page-faulted 20x more than batches of 24 (29 MB); see ``benchmarks/bench_lime.py``.
-IMAGE_BATCH_BYTES = 32 * 2**20
+#: kernel for every model call. For a 224 x 224 x 3 float64 photo (17 images per batch)
+#: on a loaded 2-core machine batch 16 was the fastest of batch sizes 8 to 64 in most
+#: side-by-side runs and batch 64 (77 MB) up to 2-4x slower; batches of 28 (34 MB)
+#: page-faulted 20x more than batches of 24 (29 MB). See ``benchmarks/bench_lime.py``.
+IMAGE_BATCH_BYTES = 22 * 2**20
 #: The largest default batch (as the gradient methods' ``DEFAULT_BATCH_SIZE``).
 MAX_IMAGE_BATCH = 64
 
@@ -44,7 +45,7 @@ def image_batch_size(image, max_bytes: int = IMAGE_BATCH_BYTES) -> int:
 
     One perturbed image costs ``image.nbytes`` plus one byte per value for its keep-mask,
     so ``b = max_bytes // (image.nbytes + image.size)``, clipped to ``1 .. 64``. A
-    224 x 224 x 3 photo gets 64 images per batch as uint8 and 24 as float64; small
+    224 x 224 x 3 photo gets 64 images per batch as uint8 and 17 as float64; small
     images always get 64.
 
     Parameters
@@ -60,7 +61,7 @@ def image_batch_size(image, max_bytes: int = IMAGE_BATCH_BYTES) -> int:
     Examples
     --------
     >>> image_batch_size(np.zeros((224, 224, 3))), image_batch_size(np.zeros((224, 224, 3), np.uint8))
-    (24, 64)
+    (17, 64)
     """
     image = np.asarray(image)
     max_bytes = check_int(max_bytes, "max_bytes", minimum=1)

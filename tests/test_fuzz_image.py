@@ -194,7 +194,7 @@ def test_default_batch_is_sized_by_bytes():
     photo_f64 = np.zeros((224, 224, 3))
     photo_u8 = np.zeros((224, 224, 3), np.uint8)
     per_image = photo_f64.nbytes + photo_f64.size
-    assert image_batch_size(photo_f64) == IMAGE_BATCH_BYTES // per_image == 24
+    assert image_batch_size(photo_f64) == IMAGE_BATCH_BYTES // per_image == 17
     assert image_batch_size(photo_u8) == 64  # capped
     assert image_batch_size(np.zeros((8, 8))) == 64
     assert image_batch_size(photo_f64, max_bytes=1) == 1
@@ -207,7 +207,7 @@ def test_default_batch_is_sized_by_bytes():
 
     samples = image_samples(photo_f64 + 0.5, model, segments=grid_segments((224, 224), 2, 2),
                             num_samples=40, random_state=0)
-    assert sizes == [24, 16] and samples.model_calls == 2
+    assert sizes == [17, 17, 6] and samples.model_calls == 3
 
 
 # --------------------------------------------------------------------------- segments
