@@ -598,7 +598,8 @@ def explain_from_samples(
     if target is not None:
         if labels is not None:
             raise ValueError("target and labels: give at most one of them, got both")
-        labels = [check_int(target, "target", minimum=0)]
+        labels = [check_int(target, "target", minimum=0,
+                            maximum=samples.predictions.shape[1] - 1)]
     weights = exponential_kernel(samples.distances, kernel_width)
     chosen, top = choose_labels(samples.predictions[0], labels, top_labels)
     fits = fit_labels(samples.Z, samples.predictions, weights, chosen, num_features,

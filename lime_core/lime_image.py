@@ -221,6 +221,9 @@ def image_samples(
     rng, recorded = check_random_state(random_state)
     segments = _check_segments(segments, image)
     d = int(segments.max()) + 1
+    # the (n, d) masks must be addressable (a huge int is a named error, not numpy's)
+    num_samples = check_int(num_samples, "num_samples", minimum=2,
+                            maximum=np.iinfo(np.intp).max // d)
 
     blur_sigma = check_positive(blur_sigma, "blur_sigma")
     fudged = replacement_image(image, segments, baseline, blur_sigma=blur_sigma)

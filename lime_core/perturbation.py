@@ -80,6 +80,21 @@ def _image_baseline_name(baseline, where: str):
     return baseline
 
 
+def _check_image_array(image, name: str = "image") -> np.ndarray:
+    """``image`` as a finite ``(H, W)`` or ``(H, W, C)`` array of numbers."""
+    try:
+        image = np.asarray(image)
+    except (TypeError, ValueError) as err:  # ragged nested lists
+        raise TypeError(f"{name} must be an array of numbers, got {type(image).__name__}") from err
+    if image.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {image.dtype}")
+    if image.ndim not in (2, 3):
+        raise ValueError(f"{name} must be 2-D or 3-D, got an array of shape {image.shape}")
+    if image.dtype.kind == "f" and not np.all(np.isfinite(image)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return image
+
+
 def check_segments_for(segments, image, name: str = "segments") -> np.ndarray:
     """``segments`` as an integer ``(H, W)`` array matching ``image`` (labels >= 0).
 
@@ -129,7 +144,7 @@ def superpixel_means(image, segments) -> np.ndarray:
     >>> superpixel_means(img, np.array([[0, 0], [1, 1]])).tolist()
     [[1.0, 1.0], [4.0, 4.0]]
     """
-    image = np.asarray(image)
+    image = _check_image_array(image)
     flat = check_segments_for(segments, image).ravel()
     d = int(flat.max()) + 1
     counts = np.bincount(flat, minlength=d).astype(float)
@@ -198,9 +213,7 @@ def replacement_image(image, segments, baseline="superpixel_mean",
     -------
     numpy.ndarray, the image's shape and dtype
     """
-    image = np.asarray(image)
-    if image.ndim not in (2, 3):
-        raise ValueError(f"image must be 2-D or 3-D, got an array of shape {image.shape}")
+    image = _check_image_array(image)
     segments = check_segments_for(segments, image)
     baseline = _image_baseline_name(baseline, "replacement_image()")
     if isinstance(baseline, str):
@@ -260,12 +273,27 @@ def _check_masks(Z, segments: np.ndarray) -> np.ndarray:
 
 
 def _check_baseline_image(baseline, image: np.ndarray) -> np.ndarray:
-    baseline = np.asarray(baseline)
-    if baseline.shape != image.shape:
+    """``baseline`` (an image, a colour or a number) checked against the image's shape.
+
+    A plain number is returned as it is, so ``np.where`` gives the result the dtype it
+    would give without the check (a Python float on a uint8 image keeps uint8)."""
+    given = baseline
+    try:
+        baseline = np.asarray(baseline)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"baseline must be an image, a colour or a number, got "
+                        f"{type(baseline).__name__}") from err
+    if baseline.dtype.kind not in "biuf":
+        raise TypeError(f"baseline must hold numbers, got dtype {baseline.dtype}")
+    try:
+        baseline = np.broadcast_to(baseline, image.shape)
+    except ValueError as err:
         raise ValueError(
-            f"baseline must be an image of the image's shape {image.shape}, got shape "
-            f"{baseline.shape}")
-    return baseline
+            f"baseline must be an image of the image's shape {image.shape} (or a colour or a "
+            f"number), got shape {baseline.shape}") from err
+    if baseline.dtype.kind == "f" and not np.all(np.isfinite(baseline)):
+        raise ValueError("baseline contains NaN or infinite values")
+    return given if np.ndim(given) == 0 else baseline
 
 
 def masked_images(image, segments, Z, baseline) -> np.ndarray:
@@ -281,7 +309,7 @@ def masked_images(image, segments, Z, baseline) -> np.ndarray:
     segments : numpy.ndarray of int, shape ``(H, W)``
         Labels ``0 .. d-1``.
     Z : array-like of bool or 0/1, shape ``(b, d)``
-    baseline : numpy.ndarray, the image's shape
+    baseline : numpy.ndarray of the image's shape, a colour or a number
         What hidden pixels show (see :func:`replacement_image`).
 
     Returns
@@ -294,7 +322,7 @@ def masked_images(image, segments, Z, baseline) -> np.ndarray:
     >>> masked_images(img, np.array([[0, 1]]), [[1, 0], [0, 1]], base).tolist()
     [[[1.0, 0.0]], [[0.0, 1.0]]]
     """
-    image = np.asarray(image)
+    image = _check_image_array(image)
     segments = check_segments_for(segments, image)
     Z = _check_masks(Z, segments)
     baseline = _check_baseline_image(baseline, image)
@@ -327,7 +355,7 @@ def perturb_image_batches(image, segments, Z, baseline, batch_size: int | None =
     ------
     numpy.ndarray, shape ``(<= batch_size, *image.shape)``
     """
-    image = np.asarray(image)
+    image = _check_image_array(image)
     if batch_size is None:
         batch_size = image_batch_size(image)
     batch_size = check_int(batch_size, "batch_size", minimum=1)

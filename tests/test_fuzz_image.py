@@ -255,7 +255,16 @@ def test_segment_labels_need_not_be_consecutive():
         (lambda: masked_images(FLOAT_RGB, GRID, np.full((2, 4), 2), FLOAT_RGB), ValueError, "Z must hold only 0 and 1"),
         (lambda: masked_images(FLOAT_RGB, GRID, np.full((2, 4), np.nan), FLOAT_RGB), ValueError, "Z must hold only 0 and 1"),
         (lambda: masked_images(FLOAT_RGB, GRID, np.full((2, 4), "1"), FLOAT_RGB), TypeError, "Z must hold"),
-        (lambda: masked_images(FLOAT_RGB, GRID, np.ones((2, 4)), FLOAT_RGB[..., 0]), ValueError, "baseline must be an image"),
+        (lambda: masked_images(FLOAT_RGB, GRID, np.ones((2, 4)), FLOAT_RGB[:6]), ValueError, "baseline must be an image"),
+        (lambda: masked_images(FLOAT_RGB, GRID, np.ones((2, 4)), np.nan), ValueError, "baseline contains NaN"),
+        (lambda: masked_images(FLOAT_RGB, GRID, np.ones((2, 4)), "black"), TypeError, "baseline must hold numbers"),
+        (lambda: masked_images(np.where(GRID[..., None] == 1, np.inf, FLOAT_RGB), GRID, np.ones((2, 4)), 0.0),
+         ValueError, "image contains NaN or infinite"),
+        (lambda: masked_images(np.full((12, 12), object()), GRID, np.ones((2, 4)), 0.0), TypeError, "image must hold numbers"),
+        (lambda: replacement_image(np.full((12, 12), object()), GRID), TypeError, "image must hold numbers"),
+        (lambda: superpixel_means(np.full((12, 12), np.nan), GRID), ValueError, "image contains NaN"),
+        (lambda: image_samples(FLOAT_RGB, mean_model, segments=GRID, num_samples=10**30), ValueError, "num_samples must be <="),
+        (lambda: explain_image(FLOAT_RGB, mean_model, segments=GRID, num_samples=10, target=10**30), ValueError, "target must be <= 1"),
         (lambda: perturb_image_batches(FLOAT_RGB, GRID, np.ones((2, 5)), FLOAT_RGB[:6]), ValueError, "baseline"),
         (lambda: perturb_image_batches(FLOAT_RGB, GRID, np.ones((2, 4)), FLOAT_RGB, 0), ValueError, "batch_size"),
         (lambda: grid_segments(12, 2, 2), TypeError, "shape must be a pair"),
@@ -268,6 +277,15 @@ def test_segment_labels_need_not_be_consecutive():
 )
 def test_perturbation_helpers_check_their_arguments(call, error, words):
     named_error(call, error, words)
+
+
+def test_masked_images_takes_a_number_or_a_colour_as_baseline():
+    scalar = masked_images(FLOAT_RGB, GRID, [[1, 0, 1, 0]], 0.25)
+    colour = masked_images(FLOAT_RGB, GRID, [[1, 0, 1, 0]], (0.25, 0.25, 0.25))
+    full = masked_images(FLOAT_RGB, GRID, [[1, 0, 1, 0]], np.full(FLOAT_RGB.shape, 0.25))
+    np.testing.assert_array_equal(scalar, full)
+    np.testing.assert_array_equal(colour, full)
+    assert masked_images(U8, GRID, [[1, 0, 1, 0]], 0).dtype == np.uint8
 
 
 def test_perturb_image_batches_checks_before_the_first_batch():
