@@ -26,7 +26,6 @@ from lime_core._validation import (
     check_positive,
     check_random_state,
 )
-from lime_core.zoo.image_models import check_unit_images
 from widgets._base import AnimatedWidget, CountingModel, choice, int_slider, log_slider
 from widgets._paths import ridge_path
 
@@ -186,6 +185,8 @@ class ImagePerturbationPlayer(AnimatedWidget):
             baseline = "mean"  # lime's default: each superpixel's own mean colour
         # floats in [0, 1], as the zoo's models take and as the image is drawn: a uint8
         # image would be shown white and fed to the zoo CNN 255 times too bright
+        from lime_core.zoo.image_models import check_unit_images
+
         self.image_array = check_unit_images(image, "image", ndim=3, dtype=float)
         if self.image_array.shape[2] != 3:
             raise ValueError(f"image must have 3 colour channels (H, W, 3), "
