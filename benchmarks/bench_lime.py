@@ -1,11 +1,15 @@
 """lime_core's LIME against lime 0.2.0.1, side by side, same inputs and classifiers.
 
-(a) image, 224x224 photo, quickshift superpixels, N=1000, near-free classifier:
-    lime_core should be at least 5x faster;
+(a) image, 224x224 photo, quickshift superpixels, N=1000, near-free classifier, as
+    uint8 and as float64: lime_core at its default batch size should be at least 5x
+    faster than lime and within 1.2x of its best of batch sizes 8, 16 and 64 (the
+    default sizes batches by bytes, ``lime_core.perturbation.image_batch_size``);
 (b) image with a small torch CNN: lime_core within 1.15x of the floor, the CNN alone
     on the N prebuilt perturbed images (best of batch sizes 16, 64, 256);
 (c) text, 5000 samples, tf-idf + logistic regression: at least 2x faster;
-(d) tabular, breast cancer, 100-tree random forest, 5000 samples: at least 2x faster.
+(d) tabular, breast cancer, 100-tree random forest, 5000 samples: at least 2x faster;
+(e) explain_image with a million samples (40 and 100 superpixels, a 32x32 float64 crop,
+    near-free classifier), in a fresh interpreter: peak memory under 1 GB.
 
 Contenders are timed round by round (best of the rounds), so a change in machine load
 hits both sides alike. Run with ``make bench`` or ``python -m benchmarks lime`` (one BLAS
@@ -22,7 +26,7 @@ import numpy as np
 from lime_core.lime_image import explain_image
 from lime_core.lime_tabular import explain_tabular
 from lime_core.lime_text import explain_text
-from lime_core.perturbation import perturb_image_batches, replacement_image
+from lime_core.perturbation import image_batch_size, perturb_image_batches, replacement_image
 from lime_core.sampling import sample_masks
 from lime_core.segmentation import segment
 
@@ -88,21 +92,24 @@ def small_cnn():
     return classifier
 
 
+BATCH_SIZES = (8, 16, 64)
+
+
 def bench_image() -> dict[str, float]:
     from lime.lime_image import LimeImageExplainer
 
     image = photo()
     segments = segment(image, "quickshift")
 
-    def run_lime(fn, batch_size=10):
+    def run_lime(fn, img=image, batch_size=10):
         explainer = LimeImageExplainer(random_state=0)
         explainer.explain_instance(
-            image, fn, top_labels=1, num_features=10, num_samples=N_IMAGE, batch_size=batch_size,
+            img, fn, top_labels=1, num_features=10, num_samples=N_IMAGE, batch_size=batch_size,
             segmentation_fn=lambda _: segments,
         )
 
-    def run_ours(fn, batch_size=64):
-        explain_image(image, fn, segments=segments, num_samples=N_IMAGE, num_features=10,
+    def run_ours(fn, batch_size=None, img=image):
+        explain_image(img, fn, segments=segments, num_samples=N_IMAGE, num_features=10,
                       batch_size=batch_size, random_state=0)
 
     out = {"superpixels": int(segments.max()) + 1}
@@ -118,7 +125,18 @@ def bench_image() -> dict[str, float]:
 
         tqdm.tqdm.__init__ = quiet
         try:
-            out.update(interleaved({"a_lime": lambda: run_lime(near_free), "a_ours": lambda: run_ours(near_free)}))
+            # (a) near-free classifier: uint8 and float64 photo, our default batch next to
+            # batch sizes 8/16/64 and lime, all in one interleaved run
+            images = {"u8": image, "f64": image / 255.0}
+            contenders = {}
+            for kind, img in images.items():
+                out[f"a_{kind}_default_batch"] = image_batch_size(img)
+                contenders[f"a_{kind}_lime"] = lambda img=img: run_lime(near_free, img)
+                contenders[f"a_{kind}_ours"] = lambda img=img: run_ours(near_free, None, img)
+                for bs in BATCH_SIZES:
+                    contenders[f"a_{kind}_ours_{bs}"] = lambda img=img, bs=bs: run_ours(near_free, bs, img)
+            out.update(interleaved(contenders))
+            out["a_lime"], out["a_ours"] = out["a_u8_lime"], out["a_u8_ours"]
             cnn = small_cnn()
             cnn(image[None])  # warm up torch
             Z = sample_masks(out["superpixels"], N_IMAGE, random_state=0)
@@ -139,6 +157,54 @@ def bench_image() -> dict[str, float]:
             out["b_lime"] = best_time(lambda: run_lime(cnn), repeats=1)
         finally:
             tqdm.tqdm.__init__ = tqdm_init
+    return out
+
+
+def million_samples(n: int = 10**6, n_rows: int = 8, n_cols: int = 5) -> dict[str, float]:
+    """explain_image with ``n`` samples over an ``n_rows x n_cols`` grid of superpixels on a
+    32x32 float64 crop of the photo, near-free classifier, default settings; measured in
+    this process: tracemalloc's peak (numpy's allocations) and the peak resident size."""
+    import resource
+    import tracemalloc
+
+    from lime_core.segmentation import grid_segments
+
+    img = photo()[96:128, 96:128] / 255.0
+    segments = grid_segments(img.shape[:2], n_rows, n_cols)
+    tracemalloc.start()
+    start = time.perf_counter()
+    exp = explain_image(img, near_free, segments=segments, num_samples=n, random_state=0)
+    seconds = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    refit_start = time.perf_counter()
+    exp.refit(kernel_width=0.5)  # the cached samples still refit
+    refit_seconds = time.perf_counter() - refit_start
+    _, refit_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"superpixels": n_rows * n_cols, "seconds": seconds, "traced_peak_mb": peak / 2**20,
+            "traced_peak_with_refit_mb": refit_peak / 2**20, "refit_seconds": refit_seconds,
+            "stored_masks_mb": exp.Z.nbytes / 2**20,
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def bench_million(n: int = 10**6) -> dict[str, dict]:
+    """:func:`million_samples` for 40 and 100 superpixels, each in a fresh interpreter so
+    the peak resident size is that run's own."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = {}
+    for rows, cols in ((8, 5), (10, 10)):
+        code = ("import json; from benchmarks.bench_lime import million_samples; "
+                f"print(json.dumps(million_samples({n}, {rows}, {cols})))")
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, cwd=root, env=env)
+        out[f"e_{rows * cols}"] = json.loads(run.stdout.strip().splitlines()[-1])
     return out
 
 
@@ -223,16 +289,35 @@ def import_time() -> float:
     return min(run(code) for _ in range(5)) - bare
 
 
+def report_image(r: dict) -> None:
+    """Print the image rows (a), (b) and (e) of :func:`main`."""
+    print(f"(a) image, near-free classifier, N={N_IMAGE}, {r['superpixels']} superpixels "
+          f"(goals: >= 5x lime, default within 1.2x of the best of batch sizes {BATCH_SIZES}):")
+    for kind in ("u8", "f64"):
+        ours, lime_t = r[f"a_{kind}_ours"], r[f"a_{kind}_lime"]
+        fixed = {bs: r[f"a_{kind}_ours_{bs}"] for bs in BATCH_SIZES}
+        best = min(fixed.values())
+        print(f"    {kind:>3} photo: lime {lime_t:.3f} s, lime_core default (batch "
+              f"{r[f'a_{kind}_default_batch']}) {ours:.3f} s, speed-up {lime_t / ours:.1f}x; "
+              + ", ".join(f"batch {bs} {t:.3f} s" for bs, t in fixed.items())
+              + f"; default / best fixed = {ours / best:.2f}")
+    print(f"(b) image, small CNN: floor {r['b_floor']:.3f} s (batch {r['b_floor_batch']}), "
+          f"lime_core {r['b_ours']:.3f} s (batch {r['b_ours_batch']}), ratio {r['b_ours'] / r['b_floor']:.3f} (goal <= 1.15); "
+          f"lime {r['b_lime']:.3f} s")
+    for key in ("e_40", "e_100"):
+        m = r[key]
+        print(f"(e) explain_image, 10^6 samples, {m['superpixels']} superpixels: {m['seconds']:.1f} s, "
+              f"traced peak {m['traced_peak_mb']:.0f} MB ({m['traced_peak_with_refit_mb']:.0f} MB "
+              f"with a refit, {m['refit_seconds']:.1f} s), peak RSS {m['max_rss_mb']:.0f} MB "
+              f"(goal < 1024), masks stored in {m['stored_masks_mb']:.0f} MB")
+
+
 def main() -> dict[str, float]:
     r = {"import": import_time()}
     print(f"import lime_core + LIME engine: {r['import']:.3f} s (goal < 0.5 s)")
     r.update(bench_image())
-    print(f"(a) image, near-free classifier, N={N_IMAGE}, {r['superpixels']} superpixels: "
-          f"lime {r['a_lime']:.3f} s, lime_core {r['a_ours']:.3f} s, "
-          f"speed-up {r['a_lime'] / r['a_ours']:.1f}x (goal >= 5x)")
-    print(f"(b) image, small CNN: floor {r['b_floor']:.3f} s (batch {r['b_floor_batch']}), "
-          f"lime_core {r['b_ours']:.3f} s (batch {r['b_ours_batch']}), ratio {r['b_ours'] / r['b_floor']:.3f} (goal <= 1.15); "
-          f"lime {r['b_lime']:.3f} s")
+    r.update(bench_million())
+    report_image(r)
     r.update(bench_text())
     print(f"(c) text, 5000 samples: lime {r['c_lime']:.3f} s, lime_core {r['c_ours']:.3f} s, "
           f"speed-up {r['c_lime'] / r['c_ours']:.1f}x (goal >= 2x); classifier alone {r['c_classifier']:.3f} s")

@@ -42,7 +42,9 @@ class LimeSamples:
     feature_names : list
         Superpixel ids, words, or conditions such as ``"age > 45.00"``.
     Z : numpy.ndarray, shape ``(n, d)``
-        Interpretable samples (masks); row 0 is the instance.
+        Interpretable samples (masks); row 0 is the instance. Image masks are stored
+        as booleans (one byte per entry, an eighth of floats): a million samples over
+        40 superpixels take 40 MB; the surrogate converts them to floats when it fits.
     predictions : numpy.ndarray, shape ``(n, k)``
         Model outputs on the perturbed inputs.
     distances : numpy.ndarray, shape ``(n,)``
@@ -107,6 +109,24 @@ class LimeSamples:
         if self.mode == "text":
             return self.data["texts"][i]
         return self.data["inputs"][i]
+
+
+def display_image(image) -> np.ndarray:
+    """An ``(H, W, 3)`` float RGB copy of an explained image, for display.
+
+    Grayscale ``(H, W)``, ``(H, W, 1)`` and gray + alpha ``(H, W, 2)`` become three equal
+    channels, RGBA loses its alpha channel, any other number of channels is shown as the
+    gray mean of the channels. Values: kept in [0, 1]; 8-bit values (0..255) divided by
+    255; any other range stretched to [0, 1].
+    """
+    from lime_core.segmentation import colour_view
+
+    img = np.asarray(colour_view(np.asarray(image)), dtype=float)
+    if img.ndim == 3 and img.shape[2] != 3:
+        img = img.mean(axis=2)
+    if img.ndim == 2:  # grayscale: three equal channels, so colours can be blended in
+        img = np.stack([img] * 3, axis=-1)
+    return img
 
 
 def fit_labels(
@@ -186,6 +206,7 @@ class Explanation:
         (tabular).
     Z : (n, d) array
         Interpretable samples; row 0 is the instance (all ones for image and text).
+        Boolean for images (see :class:`LimeSamples`).
     predictions : (n, k) array
         Model outputs on the perturbed inputs.
     distances, weights : (n,) arrays
@@ -446,7 +467,9 @@ class Explanation:
     @renamed_arguments({"label": "target"})
     def plot(self, target: int | None = None, num_features: int = 10, ax=None):
         """Matplotlib view: the image with supporting (green) and opposing (red)
-        superpixels, or a bar chart of the weights for text and tables.
+        superpixels, or a bar chart of the weights for text and tables. Images are
+        shown through :func:`display_image` (grayscale and ``(H, W, 1)`` as gray, RGBA
+        without its alpha channel).
 
         Parameters
         ----------
@@ -465,9 +488,7 @@ class Explanation:
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 4))
         if self.mode == "image":
-            img = np.asarray(self.image, dtype=float)
-            if img.ndim == 2:  # grayscale: three equal channels, so colours can be blended in
-                img = np.stack([img] * 3, axis=-1)
+            img = display_image(self.image)
             low, high = float(img.min()), float(img.max())
             if low >= 0 and 1 < high <= 255:  # 8-bit values
                 img = img / 255.0
@@ -612,7 +633,8 @@ def explain_from_samples(
     if target is not None:
         if labels is not None:
             raise ValueError("target and labels: give at most one of them, got both")
-        labels = [check_int(target, "target", minimum=0)]
+        labels = [check_int(target, "target", minimum=0,
+                            maximum=samples.predictions.shape[1] - 1)]
     weights = exponential_kernel(samples.distances, kernel_width)
     chosen, top = choose_labels(samples.predictions[0], labels, top_labels)
     fits = fit_labels(samples.Z, samples.predictions, weights, chosen, num_features,

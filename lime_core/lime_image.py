@@ -29,18 +29,32 @@ from lime_core._validation import (
 )
 from lime_core.explanation import Explanation, LimeSamples, explain_from_samples
 from lime_core.kernels import cosine_distance
-from lime_core.perturbation import perturb_image_batches, replacement_image
+from lime_core.perturbation import image_batch_size, perturb_image_batches, replacement_image
 from lime_core.sampling import sample_masks
 from lime_core.segmentation import relabel, segment
 from lime_core.surrogate import FEATURE_SELECTIONS
 
 
 def _check_image(image) -> np.ndarray:
-    image = check_array(image, "image", ndim=(2, 3), dtype=None)
-    if image.dtype.kind not in "uif":
-        raise TypeError(f"image must hold numbers, got dtype {image.dtype}")
+    """``image`` as an ``(H, W)`` or ``(H, W, C)`` array of finite numbers, at least 2 x 2.
+
+    ``(H, W, 1)`` is a grayscale image that keeps its channel axis (the model sees
+    ``(b, H, W, 1)`` batches and maps come back as ``(H, W, 1)``); ``(H, W, 4)`` is
+    RGBA: the model sees all four channels, quickshift segments the colour channels and
+    :meth:`Explanation.plot` shows the image without its alpha channel.
+    """
+    try:
+        dtype = np.asarray(image).dtype
+    except (TypeError, ValueError) as err:  # ragged nested lists
+        raise TypeError(f"image must be an array of numbers, got {type(image).__name__}") from err
+    if dtype.kind not in "uif":
+        raise TypeError(f"image must hold numbers (int, uint or float), got {type(image).__name__} "
+                        f"of dtype {dtype}")
+    image = check_array(image, "image", ndim=(2, 3), dtype=None, finite=False)
     if image.shape[0] < 2 or image.shape[1] < 2:
         raise ValueError(f"image must be at least 2 x 2 pixels, got shape {image.shape}")
+    if image.ndim == 3 and image.shape[2] < 1:
+        raise ValueError(f"image must have at least one channel, got shape {image.shape}")
     if image.dtype.kind == "f" and not np.all(np.isfinite(image)):
         raise ValueError("image contains NaN or infinite values")
     return image
@@ -51,7 +65,7 @@ def _check_segments(segments, image: np.ndarray) -> np.ndarray:
         segments = segment(image, "quickshift")
     elif callable(segments):
         segments = segments(image)
-    segments = check_array(segments, "segments", ndim=2, dtype=None)
+    segments = check_array(segments, "segments", ndim=2, dtype=None, finite=False)
     if segments.shape != image.shape[:2]:
         raise ValueError(f"segments must have the image's shape {image.shape[:2]}, got {segments.shape}")
     if segments.dtype.kind not in "iu":
@@ -62,28 +76,72 @@ def _check_segments(segments, image: np.ndarray) -> np.ndarray:
     return segments
 
 
-def predict_batches(classifier_fn: Callable, batches) -> tuple[np.ndarray, int]:
+#: Rows of masks turned into floats at a time when measuring distances.
+_DISTANCE_CHUNK = 2**16
+
+
+def mask_distances(Z: np.ndarray) -> np.ndarray:
+    """Cosine distances ``D_cos(1, z_i)`` of boolean masks to the all-ones mask.
+
+    :func:`lime_core.kernels.cosine_distance` on ``_DISTANCE_CHUNK`` rows at a time, so
+    only a chunk of the masks is ever held as floats (``Z`` itself stays 1 byte per
+    entry).
+
+    Parameters
+    ----------
+    Z : numpy.ndarray of bool, shape ``(n, d)``
+
+    Returns
+    -------
+    numpy.ndarray of float, shape ``(n,)``
+    """
+    ones = np.ones(Z.shape[1])
+    out = np.empty(Z.shape[0])
+    for start in range(0, Z.shape[0], _DISTANCE_CHUNK):
+        stop = start + _DISTANCE_CHUNK
+        out[start:stop] = cosine_distance(Z[start:stop].astype(float), ones)
+    return out
+
+
+def predict_batches(classifier_fn: Callable, batches, n: int | None = None) -> tuple[np.ndarray, int]:
     """Call the model once per batch; return the stacked, checked outputs and the call count.
 
     Parameters
     ----------
     classifier_fn : callable
     batches : iterable of arrays
+    n : int, optional
+        Total number of rows, if known: the outputs are then written into one
+        ``(n, k)`` array as they come (no list of batches plus a stacked copy).
 
     Returns
     -------
     predictions : numpy.ndarray, shape ``(n, k)``
     model_calls : int
     """
-    outputs, calls = [], 0
+    outputs, calls, filled, out_all = [], 0, 0, None
     for batch in batches:
         out = check_model_output(classifier_fn(batch), len(batch))
-        if outputs and out.shape[1] != outputs[0].shape[1]:
+        k = out_all.shape[1] if out_all is not None else (outputs[0].shape[1] if outputs else None)
+        if k is None and out.shape[1] == 0:
             raise ValueError(
-                f"classifier_fn returned {out.shape[1]} columns, earlier batches had {outputs[0].shape[1]}"
+                f"classifier_fn must return at least one output column, got shape {out.shape}")
+        if k is not None and out.shape[1] != k:
+            raise ValueError(
+                f"classifier_fn returned {out.shape[1]} columns, earlier batches had {k}"
             )
-        outputs.append(out)
+        if n is not None:
+            if out_all is None:
+                out_all = np.empty((n, out.shape[1]))
+            out_all[filled:filled + len(out)] = out
+            filled += len(out)
+        else:
+            outputs.append(out)
         calls += 1
+    if out_all is not None:
+        return out_all, calls
+    if not outputs:
+        raise ValueError("batches must hold at least one batch, got none")
     return np.concatenate(outputs, axis=0), calls
 
 
@@ -96,7 +154,7 @@ def image_samples(
     num_samples: int = 1000,
     baseline="superpixel_mean",
     blur_sigma: float = 5.0,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     random_state: RandomState = None,
 ) -> LimeSamples:
     """The model-facing half of image LIME: segment, draw masks, perturb, predict, measure.
@@ -107,31 +165,41 @@ def image_samples(
        (:func:`lime_core.perturbation.masked_images`), ``batch_size`` per model call;
     4. distances ``D_cos(1, z)`` (:func:`lime_core.kernels.cosine_distance`).
 
+    Memory: the masks are kept as booleans (``n * d`` bytes: 40 MB for a million
+    samples over 40 superpixels) and only one batch of perturbed images exists at a
+    time.
+
     See the course notebook ``course/05_lime_images.ipynb``.
 
     Parameters
     ----------
     image : numpy.ndarray, shape ``(H, W)`` or ``(H, W, C)``
+        Numbers (uint8 0..255 as lime takes them, or floats); ``(H, W, 1)`` keeps its
+        channel axis; ``(H, W, 4)`` is RGBA (quickshift segments the colour channels).
     classifier_fn : callable
         Takes a batch ``(b, H, W[, C])`` and returns ``(b, k)`` probabilities or
-        ``(b,)`` scores.
+        ``(b,)`` scores (``k >= 1``, finite).
     segments : None, (H, W) int array or callable
         Superpixels; None runs quickshift with lime's settings; a callable is
         called on the image.
     num_samples : int >= 2
     baseline : "superpixel_mean", "blur", a number, a colour or an image
         What hidden superpixels show (see :func:`replacement_image`; lime's
-        ``hide_color``).
+        ``hide_color``); a number must fit the image's dtype (0..255 for uint8).
     blur_sigma : float
         Standard deviation, in pixels, of the ``"blur"`` baseline.
-    batch_size : int
-        Images per model call; memory is bounded by it.
+    batch_size : int or None
+        Images per model call; memory is bounded by it. None (default) sizes batches
+        by bytes, :func:`lime_core.perturbation.image_batch_size`: about 22 MB of
+        perturbed images, at most 64 (17 for a 224 x 224 x 3 float64 photo, 64 for
+        the same photo in uint8).
     random_state : int, Generator or None
 
     Returns
     -------
     LimeSamples
-        ``data`` holds ``image``, ``segments`` and the ``baseline`` image.
+        ``Z`` is a boolean ``(n, d)`` array; ``data`` holds ``image``, ``segments``
+        and the ``baseline`` image.
 
     Examples
     --------
@@ -147,19 +215,23 @@ def image_samples(
     image = _check_image(image)
     check_callable(classifier_fn, "classifier_fn")
     num_samples = check_int(num_samples, "num_samples", minimum=2)
+    if batch_size is None:
+        batch_size = image_batch_size(image)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     rng, recorded = check_random_state(random_state)
     segments = _check_segments(segments, image)
     d = int(segments.max()) + 1
+    # the (n, d) masks must be addressable (a huge int is a named error, not numpy's)
+    num_samples = check_int(num_samples, "num_samples", minimum=2,
+                            maximum=np.iinfo(np.intp).max // d)
 
     blur_sigma = check_positive(blur_sigma, "blur_sigma")
     fudged = replacement_image(image, segments, baseline, blur_sigma=blur_sigma)
     Z = sample_masks(d, num_samples, random_state=rng, scheme="bernoulli")
     batches = perturb_image_batches(image, segments, Z, fudged, batch_size)
-    predictions, calls = predict_batches(classifier_fn, batches)
-    Zf = Z.astype(float)
+    predictions, calls = predict_batches(classifier_fn, batches, num_samples)
     return LimeSamples(
-        "image", list(range(d)), Zf, predictions, cosine_distance(Zf), recorded, calls,
+        "image", list(range(d)), Z, predictions, mask_distances(Z), recorded, calls,
         data={"image": image, "segments": segments, "baseline": fudged,
               "baseline_setting": baseline},
     )
@@ -180,7 +252,7 @@ def explain_image(
     baseline="superpixel_mean",
     feature_selection: str = "auto",
     alpha: float = 1.0,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     random_state: RandomState = None,
 ) -> Explanation:
     """Explain ``classifier_fn``'s output on ``image`` with superpixel LIME.

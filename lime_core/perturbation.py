@@ -28,6 +28,46 @@ from lime_core._validation import (
 #: Named baselines of image LIME: each superpixel's own mean colour, or a blur.
 IMAGE_BASELINES = ("superpixel_mean", "blur")
 
+#: Default size of one batch of perturbed images, in bytes (the images plus their
+#: keep-masks). A batch array well under 32 MB is reused by the memory allocator (glibc's
+#: largest dynamic mmap threshold) instead of being freshly mapped and zeroed by the
+#: kernel for every model call. For a 224 x 224 x 3 float64 photo (17 images per batch)
+#: on a loaded 2-core machine batch 16 was the fastest of batch sizes 8 to 64 in most
+#: side-by-side runs and batch 64 (77 MB) up to 2-4x slower; batches of 28 (34 MB)
+#: page-faulted 20x more than batches of 24 (29 MB). See ``benchmarks/bench_lime.py``.
+IMAGE_BATCH_BYTES = 22 * 2**20
+#: The largest default batch (as the gradient methods' ``DEFAULT_BATCH_SIZE``).
+MAX_IMAGE_BATCH = 64
+
+
+def image_batch_size(image, max_bytes: int = IMAGE_BATCH_BYTES) -> int:
+    """Default images per model call: as many perturbed images as fit in ``max_bytes``.
+
+    One perturbed image costs ``image.nbytes`` plus one byte per value for its keep-mask,
+    so ``b = max_bytes // (image.nbytes + image.size)``, clipped to ``1 .. 64``. A
+    224 x 224 x 3 photo gets 64 images per batch as uint8 and 17 as float64; small
+    images always get 64.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+    max_bytes : int
+        Memory budget of one batch.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> image_batch_size(np.zeros((224, 224, 3))), image_batch_size(np.zeros((224, 224, 3), np.uint8))
+    (17, 64)
+    """
+    image = np.asarray(image)
+    max_bytes = check_int(max_bytes, "max_bytes", minimum=1)
+    per_image = max(1, image.nbytes + image.size)
+    return int(min(MAX_IMAGE_BATCH, max(1, max_bytes // per_image)))
+
 
 def _image_baseline_name(baseline, where: str):
     """Map the deprecated ``"mean"`` (and ``None``) to ``"superpixel_mean"``."""
@@ -37,6 +77,47 @@ def _image_baseline_name(baseline, where: str):
         warn_renamed(where, "baseline='mean' (hide_color='mean')", "baseline='superpixel_mean'")
         return "superpixel_mean"
     return baseline
+
+
+def _check_image_array(image, name: str = "image") -> np.ndarray:
+    """``image`` as a finite ``(H, W)`` or ``(H, W, C)`` array of numbers."""
+    try:
+        image = np.asarray(image)
+    except (TypeError, ValueError) as err:  # ragged nested lists
+        raise TypeError(f"{name} must be an array of numbers, got {type(image).__name__}") from err
+    if image.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {image.dtype}")
+    if image.ndim not in (2, 3):
+        raise ValueError(f"{name} must be 2-D or 3-D, got an array of shape {image.shape}")
+    if image.dtype.kind == "f" and not np.all(np.isfinite(image)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return image
+
+
+def check_segments_for(segments, image, name: str = "segments") -> np.ndarray:
+    """``segments`` as an integer ``(H, W)`` array matching ``image`` (labels >= 0).
+
+    Raises
+    ------
+    TypeError
+        Segments that are not integer labels.
+    ValueError
+        Segments whose shape is not ``image.shape[:2]``, or negative labels.
+    """
+    image = np.asarray(image)
+    try:
+        segments = np.asarray(segments)
+    except (TypeError, ValueError) as err:  # ragged lists
+        raise TypeError(f"{name} must be an integer array of labels, got {type(segments).__name__}") from err
+    if segments.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integer labels, got dtype {segments.dtype}")
+    if segments.shape != image.shape[:2]:
+        raise ValueError(
+            f"{name} must have the image's shape {image.shape[:2]} (one label per pixel), "
+            f"got shape {segments.shape}")
+    if segments.size and segments.min() < 0:
+        raise ValueError(f"{name} must be labels >= 0, got {segments.min()}")
+    return segments
 
 
 def superpixel_means(image, segments) -> np.ndarray:
@@ -62,8 +143,8 @@ def superpixel_means(image, segments) -> np.ndarray:
     >>> superpixel_means(img, np.array([[0, 0], [1, 1]])).tolist()
     [[1.0, 1.0], [4.0, 4.0]]
     """
-    image = np.asarray(image)
-    flat = np.asarray(segments).ravel()
+    image = _check_image_array(image)
+    flat = check_segments_for(segments, image).ravel()
     d = int(flat.max()) + 1
     counts = np.bincount(flat, minlength=d).astype(float)
     counts[counts == 0] = 1.0
@@ -76,6 +157,31 @@ def superpixel_means(image, segments) -> np.ndarray:
     return means[flat].reshape(image.shape)
 
 
+def _constant_for(image: np.ndarray, colour: np.ndarray, baseline) -> np.ndarray:
+    """``colour`` (a number, a colour or an image) in the image's dtype, refusing values
+    the dtype cannot hold (``hide_color=300`` on uint8 would wrap to 44)."""
+    if not np.all(np.isfinite(colour)):
+        raise ValueError(f"baseline must be finite, got {baseline!r}")
+    if image.dtype.kind in "iu":
+        info = np.iinfo(image.dtype)
+        low, high = float(colour.min()), float(colour.max())
+        if low < info.min or high > info.max:
+            raise ValueError(
+                f"baseline must lie in [{info.min}, {info.max}] for a {image.dtype} image, "
+                f"got values in [{low:g}, {high:g}]")
+        if not np.all(colour == np.round(colour)):
+            raise ValueError(
+                f"baseline must be whole numbers for a {image.dtype} image (fractions would "
+                f"be truncated), got {baseline!r}")
+    elif image.dtype.kind == "f":
+        with np.errstate(over="ignore"):
+            cast = colour.astype(image.dtype)
+        if not np.all(np.isfinite(cast)):
+            raise ValueError(
+                f"baseline must be finite in the image's dtype {image.dtype}, got {baseline!r}")
+    return colour.astype(image.dtype)
+
+
 @renamed_arguments({"hide_color": "baseline"})
 def replacement_image(image, segments, baseline="superpixel_mean",
                       blur_sigma: float = 5.0) -> np.ndarray:
@@ -85,7 +191,10 @@ def replacement_image(image, segments, baseline="superpixel_mean",
     (:func:`superpixel_means`, lime's default ``hide_color=None``); a number or a
     per-channel tuple gives a constant colour; ``"blur"`` a Gaussian blur of the image
     (``blur_sigma`` pixels); an array of the image's shape is used as it is. The result
-    has the image's dtype (like lime, means are truncated for integer images).
+    has the image's dtype (like lime, means are truncated for integer images). A
+    number, colour or image baseline must be representable in the image's dtype: for a
+    uint8 image whole numbers in 0..255 (lime would silently wrap 300 to 44 and -5 to
+    251; here it is a ``ValueError``).
 
     See the course notebook ``course/05_lime_images.ipynb``.
 
@@ -103,8 +212,8 @@ def replacement_image(image, segments, baseline="superpixel_mean",
     -------
     numpy.ndarray, the image's shape and dtype
     """
-    image = np.asarray(image)
-    segments = np.asarray(segments)
+    image = _check_image_array(image)
+    segments = check_segments_for(segments, image)
     baseline = _image_baseline_name(baseline, "replacement_image()")
     if isinstance(baseline, str):
         check_choice(baseline, "baseline", IMAGE_BASELINES)
@@ -123,16 +232,67 @@ def replacement_image(image, segments, baseline="superpixel_mean",
     if colour.shape == image.shape:
         if not np.all(np.isfinite(colour)):
             raise ValueError("baseline contains NaN or infinite values")
-        return colour.astype(image.dtype)
+        return _constant_for(image, colour, "an image")
     if colour.ndim > 1 or (colour.ndim == 1 and (image.ndim != 3 or colour.shape[0] != image.shape[2])):
         raise ValueError(
             f"baseline must be a number, one value per channel or an image of shape "
             f"{image.shape}, got {baseline!r}")
-    if not np.all(np.isfinite(colour)):
-        raise ValueError(f"baseline must be finite, got {baseline!r}")
     out = np.empty_like(image)
-    out[...] = colour.astype(image.dtype)
+    out[...] = _constant_for(image, colour, baseline)
     return out
+
+
+def _pixel_lookup(image: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """The superpixel of every value of the image, flattened: ``segments`` repeated over
+    the channels, so ``Z[:, lookup]`` has the image's shape per mask and ``np.where``
+    needs no broadcasting over channels (several times faster)."""
+    if image.ndim == 3:
+        segments = np.repeat(segments[..., None], image.shape[2], axis=2)
+    return np.ascontiguousarray(segments).ravel()
+
+
+def _check_masks(Z, segments: np.ndarray) -> np.ndarray:
+    """``Z`` as a ``(b, d)`` bool array with a column for every label of ``segments``."""
+    try:
+        Z = np.asarray(Z)
+    except (TypeError, ValueError) as err:  # ragged lists
+        raise TypeError(f"Z must be a (b, d) array of 0/1 masks, got {type(Z).__name__}") from err
+    if Z.ndim != 2:
+        raise ValueError(f"Z must be a 2-D array of masks (b, d), got shape {Z.shape}")
+    if Z.dtype.kind not in "biuf":
+        raise TypeError(f"Z must hold 0/1 or booleans, got dtype {Z.dtype}")
+    if Z.dtype.kind != "b" and not np.all((Z == 0) | (Z == 1)):
+        raise ValueError("Z must hold only 0 and 1 (or booleans)")
+    d_needed = int(segments.max()) + 1 if segments.size else 0
+    if Z.shape[1] < d_needed:
+        raise ValueError(
+            f"Z must have one column per superpixel ({d_needed}, the largest label + 1), "
+            f"got {Z.shape[1]}")
+    return Z.astype(bool, copy=False)
+
+
+def _check_baseline_image(baseline, image: np.ndarray) -> np.ndarray:
+    """``baseline`` (an image, a colour or a number) checked against the image's shape.
+
+    A plain number is returned as it is, so ``np.where`` gives the result the dtype it
+    would give without the check (a Python float on a uint8 image keeps uint8)."""
+    given = baseline
+    try:
+        baseline = np.asarray(baseline)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"baseline must be an image, a colour or a number, got "
+                        f"{type(baseline).__name__}") from err
+    if baseline.dtype.kind not in "biuf":
+        raise TypeError(f"baseline must hold numbers, got dtype {baseline.dtype}")
+    try:
+        baseline = np.broadcast_to(baseline, image.shape)
+    except ValueError as err:
+        raise ValueError(
+            f"baseline must be an image of the image's shape {image.shape} (or a colour or a "
+            f"number), got shape {baseline.shape}") from err
+    if baseline.dtype.kind == "f" and not np.all(np.isfinite(baseline)):
+        raise ValueError("baseline contains NaN or infinite values")
+    return given if np.ndim(given) == 0 else baseline
 
 
 def masked_images(image, segments, Z, baseline) -> np.ndarray:
@@ -148,7 +308,7 @@ def masked_images(image, segments, Z, baseline) -> np.ndarray:
     segments : numpy.ndarray of int, shape ``(H, W)``
         Labels ``0 .. d-1``.
     Z : array-like of bool or 0/1, shape ``(b, d)``
-    baseline : numpy.ndarray, the image's shape
+    baseline : numpy.ndarray of the image's shape, a colour or a number
         What hidden pixels show (see :func:`replacement_image`).
 
     Returns
@@ -161,23 +321,25 @@ def masked_images(image, segments, Z, baseline) -> np.ndarray:
     >>> masked_images(img, np.array([[0, 1]]), [[1, 0], [0, 1]], base).tolist()
     [[[1.0, 0.0]], [[0.0, 1.0]]]
     """
-    image = np.asarray(image)
-    Z = np.asarray(Z, dtype=bool)
-    segments = np.asarray(segments)
-    if image.ndim == 3:
-        # one segment id per (pixel, channel): the lookup then has the image's shape and
-        # np.where needs no broadcasting over channels (several times faster)
-        segments = np.repeat(segments[..., None], image.shape[2], axis=2)
-    keep = Z[:, segments.ravel()].reshape((len(Z),) + image.shape)
+    image = _check_image_array(image)
+    segments = check_segments_for(segments, image)
+    Z = _check_masks(Z, segments)
+    baseline = _check_baseline_image(baseline, image)
+    return _masked(image, _pixel_lookup(image, segments), Z, baseline)
+
+
+def _masked(image: np.ndarray, lookup: np.ndarray, Z: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """:func:`masked_images` after the checks, with the lookup of :func:`_pixel_lookup`."""
+    keep = Z[:, lookup].reshape((len(Z),) + image.shape)
     return np.where(keep, image, baseline)
 
 
 @renamed_arguments({"fudged": "baseline"})
-def perturb_image_batches(image, segments, Z, baseline, batch_size: int = 64) -> Iterator[np.ndarray]:
+def perturb_image_batches(image, segments, Z, baseline, batch_size: int | None = None) -> Iterator[np.ndarray]:
     """Yield the perturbed images for the masks ``Z``, ``batch_size`` at a time.
 
     Each batch is :func:`masked_images` of ``batch_size`` masks, so memory stays
-    O(batch_size).
+    O(batch_size). The arguments are checked when it is called, before the first batch.
 
     See the course notebook ``course/05_lime_images.ipynb``.
 
@@ -185,17 +347,23 @@ def perturb_image_batches(image, segments, Z, baseline, batch_size: int = 64) ->
     ----------
     image, segments, Z, baseline
         As in :func:`masked_images` (``baseline`` was called ``fudged``, lime's name).
-    batch_size : int
-        Masks per batch.
+    batch_size : int or None
+        Masks per batch; None sizes batches by bytes (:func:`image_batch_size`).
 
     Yields
     ------
     numpy.ndarray, shape ``(<= batch_size, *image.shape)``
     """
+    image = _check_image_array(image)
+    if batch_size is None:
+        batch_size = image_batch_size(image)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    Z = np.asarray(Z, dtype=bool)
-    for start in range(0, Z.shape[0], batch_size):
-        yield masked_images(image, segments, Z[start : start + batch_size], baseline)
+    segments = check_segments_for(segments, image)
+    Z = _check_masks(Z, segments)
+    baseline = _check_baseline_image(baseline, image)
+    lookup = _pixel_lookup(image, segments)
+    return (_masked(image, lookup, Z[start : start + batch_size], baseline)
+            for start in range(0, Z.shape[0], batch_size))
 
 
 # ---------------------------------------------------------------- text

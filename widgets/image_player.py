@@ -21,7 +21,6 @@ import numpy as np
 
 from lime_core._deprecation import renamed_arguments
 from lime_core._validation import (
-    check_array,
     check_choice,
     check_int,
     check_positive,
@@ -107,7 +106,9 @@ class ImagePerturbationPlayer(AnimatedWidget):
     Parameters
     ----------
     image : array (H, W, 3) of floats in [0, 1], optional
-        Default: a husky/wolf test image of :mod:`lime_core.zoo`.
+        Default: a husky/wolf test image of :mod:`lime_core.zoo`. uint8 images are a
+        ``TypeError`` and values outside [0, 1] a ``ValueError``
+        (:func:`lime_core.zoo.image_models.check_unit_images`): divide by 255.0.
     classifier_fn : callable, optional
         ``classifier_fn(images (n, H, W, 3)) -> (n, k)`` probabilities. Default: the
         zoo's husky/wolf CNN.
@@ -182,7 +183,11 @@ class ImagePerturbationPlayer(AnimatedWidget):
                 baseline = "black"
         if baseline is None:
             baseline = "mean"  # lime's default: each superpixel's own mean colour
-        self.image_array = check_array(image, "image", ndim=3)
+        # floats in [0, 1], as the zoo's models take and as the image is drawn: a uint8
+        # image would be shown white and fed to the zoo CNN 255 times too bright
+        from lime_core.zoo.image_models import check_unit_images
+
+        self.image_array = check_unit_images(image, "image", ndim=3, dtype=float)
         if self.image_array.shape[2] != 3:
             raise ValueError(f"image must have 3 colour channels (H, W, 3), "
                              f"got shape {self.image_array.shape}")
