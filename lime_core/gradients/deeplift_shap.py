@@ -274,7 +274,9 @@ def deeplift(
       ``m = (g(h) - g(h')) / (h - h')``, or the gradient ``g'(h)`` when ``|h - h'| < eps``.
     * MaxPool1d, MaxPool2d (the same rule as captum's): each window's ``Delta y`` is
       credited to the position that wins the max of whichever of ``x`` and ``x'``
-      has the larger max, divided by that position's ``Delta h``.
+      has the larger max, divided by that position's ``Delta h``. (captum's hooks
+      give the same numbers, except when two nonlinear layers follow each other, as
+      ReLU then MaxPool: there captum's attributions stop adding up, ours do not.)
 
     Multipliers chain like gradients and the attribution is
     ``a_i = m_i (x_i - x'_i)``. Summation-to-delta: ``sum_i a_i = S_c(x) - S_c(x')``
