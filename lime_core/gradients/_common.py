@@ -37,20 +37,38 @@ def _model_dtype(model: Any):
 
 
 def _as_tensor(inputs: Any, model: Any, name: str = "inputs"):
-    """Return ``(tensor, was_numpy)``: ``inputs`` as a detached floating tensor."""
+    """Return ``(tensor, was_numpy)``: ``inputs`` as a detached floating tensor.
+
+    NaN or infinite entries are refused, and so are finite numbers too large for the
+    model's dtype (1e300 is finite in float64 and infinite in float32).
+    """
     import torch
 
     if isinstance(inputs, torch.Tensor):
+        if inputs.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got a tensor of dtype {inputs.dtype}")
+        if inputs.is_floating_point() and not bool(torch.isfinite(inputs).all()):
+            raise ValueError(f"{name} contains NaN or infinite values")
         if not inputs.is_floating_point() or isinstance(model, torch.nn.Module):
             inputs = inputs.to(_model_dtype(model))  # a float64 tensor for a float32 net
         tensor, was_numpy = inputs.detach(), False
     else:
-        try:
-            array = np.asarray(inputs, dtype=float)
-        except (TypeError, ValueError) as err:
+        if isinstance(inputs, (str, bytes, dict, set)) or inputs is None:
             raise TypeError(
                 f"{name} must be a numpy array or a torch tensor of numbers, got {_describe(inputs)}"
+            )
+        try:
+            array = np.asarray(inputs)
+            if array.dtype.kind in "cOSUV":  # complex, objects, text
+                raise TypeError(f"dtype {array.dtype}")
+            array = array.astype(float)
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"{name} must be a numpy array or a torch tensor of real numbers, got "
+                f"{_describe(inputs)}"
             ) from err
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
         tensor, was_numpy = torch.as_tensor(array, dtype=_model_dtype(model)), True
     if tensor.ndim < 1 or tensor.shape[0] == 0:
         raise ValueError(
@@ -58,7 +76,10 @@ def _as_tensor(inputs: Any, model: Any, name: str = "inputs"):
             f"got shape {tuple(tensor.shape)}"
         )
     if not bool(torch.isfinite(tensor).all()):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ValueError(
+            f"{name} holds values too large for the model's dtype {tensor.dtype} "
+            f"(largest {torch.finfo(tensor.dtype).max:.3g})"
+        )
     return tensor, was_numpy
 
 
@@ -75,11 +96,18 @@ def _as_baseline(baseline: Any, x, name: str = "baseline"):
     if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
         if not math.isfinite(baseline):
             raise ValueError(f"{name} must be a finite number, got {baseline}")
-        return torch.full_like(x, float(baseline))
+        base = torch.full_like(x, float(baseline))
+        if not bool(torch.isfinite(base).all()):
+            raise ValueError(f"{name} {baseline} is too large for the model's dtype {x.dtype}")
+        return base
     if isinstance(baseline, torch.Tensor):
+        if baseline.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got a tensor of dtype {baseline.dtype}")
         base = baseline.detach().to(dtype=x.dtype)
     else:
         try:
+            if isinstance(baseline, (str, bytes, dict, set)) or np.asarray(baseline).dtype.kind in "cOSUV":
+                raise TypeError("not real numbers")
             base = torch.as_tensor(np.asarray(baseline, dtype=float), dtype=x.dtype)
         except (TypeError, ValueError) as err:
             raise TypeError(
@@ -87,7 +115,8 @@ def _as_baseline(baseline: Any, x, name: str = "baseline"):
                 f"got {_describe(baseline)}"
             ) from err
     if not bool(torch.isfinite(base).all()):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ValueError(f"{name} contains NaN or infinite values, or values too large "
+                         f"for the model's dtype {x.dtype}")
     if tuple(base.shape) == tuple(x.shape):
         return base
     if tuple(base.shape) == tuple(x.shape[1:]):

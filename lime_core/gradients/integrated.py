@@ -48,6 +48,9 @@ GAUSS_LEGENDRE_EIGEN_MAX = 100
 # step on the three-term recurrence (O(m^2) time) up to this many nodes. Above this the
 # expansion alone is accurate to < 3e-14 (its error falls like m^-4).
 GAUSS_LEGENDRE_NEWTON_MAX = 1000
+# More points than this on one path is a typo, not a request: the nodes alone would take
+# more than 160 MB (a million steps already give float32 gradients nothing to gain).
+MAX_STEPS = 10**7
 
 
 def path_batch_size(numbers_per_point: int) -> int:
@@ -109,12 +112,12 @@ def integration_nodes(steps: int, method: str = "gausslegendre") -> tuple[np.nda
     """
     check_choice(method, "method", IG_METHODS)
     if method == "gausslegendre":
-        steps = check_int(steps, "steps", minimum=1)
+        steps = check_int(steps, "steps", minimum=1, maximum=MAX_STEPS)
         if steps <= GAUSS_LEGENDRE_EIGEN_MAX:
             t, v = np.polynomial.legendre.leggauss(steps)
             return 0.5 * (1.0 + t), 0.5 * v
         return _gauss_legendre_unit(steps)
-    steps = check_int(steps, "steps", minimum=2)
+    steps = check_int(steps, "steps", minimum=2, maximum=MAX_STEPS)
     weights = np.full(steps, 1.0 / steps)
     if method == "riemann_left":
         nodes = np.linspace(0.0, 1.0 - 1.0 / steps, steps)
@@ -254,7 +257,9 @@ def integrated_gradients(
         Path points per forward/backward pass. Default :func:`path_batch_size`: up to 64
         points, fewer for large inputs (13 for a 3 x 224 x 224 image).
     steps : int
-        Number of points ``m`` on each path (>= 2 for the Riemann rules).
+        Number of points ``m`` on each path (>= 2 for the Riemann rules, at most
+        ``MAX_STEPS`` = 10^7). Memory does not grow with ``steps`` beyond the nodes
+        (``O(m)``); time grows as ``n * steps / batch_size`` passes.
     method : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "trapezoid"}
         Quadrature rule (see :func:`integration_nodes`); the default is captum's.
     return_result : bool
