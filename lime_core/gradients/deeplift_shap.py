@@ -253,6 +253,51 @@ def _as_baselines(baseline: Any, xs: tuple, was_tuple: bool) -> tuple:
     return tuple(_as_baseline(baseline, x) for x in xs)
 
 
+def _deeplift_multipliers(model, layers, xs, bases, targets, eps, batch_size):
+    """The multipliers ``m`` of every input (checked tensors in, ``batch_size`` rows per
+    pass), with the largest summation-to-delta gap and the largest output change."""
+    import torch
+
+    n = xs[0].shape[0]
+    multipliers = [torch.empty_like(x) for x in xs]
+    worst_gap, worst_change = 0.0, 0.0
+    with _deeplift_hooks(layers, eps):
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            k = stop - start
+            xb = tuple(x[start:stop].detach().clone().requires_grad_(True) for x in xs)
+            both = tuple(torch.cat([a, b[start:stop]]) for a, b in zip(xb, bases, strict=True))
+            tb = None if targets is None else targets[start:stop].repeat(2)
+            with torch.enable_grad():
+                out = _call_model(model, *both)
+                scores = _pick_scores(out, 2 * k, tb)
+                grads = _checked_grad(scores[:k], xb)
+            for mult, grad in zip(multipliers, grads, strict=True):
+                mult[start:stop] = grad
+            # summation-to-delta, checked on the way
+            change = (scores[:k] - scores[k:]).detach()
+            total = sum((g * (a - b[start:stop])).reshape(k, -1).sum(dim=1)
+                        for g, a, b in zip(grads, xb, bases, strict=True)).detach()
+            worst_gap = max(worst_gap, float((total - change).abs().max()))
+            worst_change = max(worst_change, float(change.abs().max()))
+    return multipliers, worst_gap, worst_change
+
+
+def _warn_unless_it_adds_up(worst_gap: float, worst_change: float, dtype) -> None:
+    """Warn when the attributions miss ``S_c(x) - S_c(x')`` by more than rounding."""
+    import torch
+
+    relative = 1e-6 if dtype == torch.float64 else 1e-3
+    if worst_gap > relative * max(worst_change, relative):
+        warnings.warn(
+            f"deeplift's attributions miss S_c(x) - S_c(x') by up to {worst_gap:.3g} "
+            f"(largest |S_c(x) - S_c(x')| {worst_change:.3g}): model probably calls a "
+            "nonlinearity as a function (torch.relu, F.max_pool2d) that deeplift's hooks "
+            "on layer modules do not see; use the nn layer (nn.ReLU(), ...) instead",
+            UserWarning, stacklevel=3,
+        )
+
+
 def deeplift(
     model: Any,
     inputs: Any,
@@ -318,7 +363,6 @@ def deeplift(
     numpy.ndarray or torch.Tensor, or a tuple of them
         Same shape and kind as ``inputs``.
     """
-    import torch
 
     layers = _check_deeplift_model(model)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -327,39 +371,10 @@ def deeplift(
         raise TypeError(f"multiply_by_inputs must be True or False, got {_describe(multiply_by_inputs)}")
     xs, was_numpy, was_tuple = _as_inputs(inputs, model)
     bases = _as_baselines(baseline, xs, was_tuple)
-    n = xs[0].shape[0]
-    targets = _as_targets(target, n)
-    multipliers = [torch.empty_like(x) for x in xs]
-    worst_gap, worst_change = 0.0, 0.0
-    with _deeplift_hooks(layers, eps):
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            k = stop - start
-            xb = tuple(x[start:stop].detach().clone().requires_grad_(True) for x in xs)
-            both = tuple(torch.cat([a, b[start:stop]]) for a, b in zip(xb, bases, strict=True))
-            tb = None if targets is None else targets[start:stop].repeat(2)
-            with torch.enable_grad():
-                out = _call_model(model, *both)
-                scores = _pick_scores(out, 2 * k, tb)
-                grads = _checked_grad(scores[:k], xb)
-            for mult, grad in zip(multipliers, grads, strict=True):
-                mult[start:stop] = grad
-            # summation-to-delta, checked on the way
-            change = (scores[:k] - scores[k:]).detach()
-            total = sum((g * (a - b[start:stop])).reshape(k, -1).sum(dim=1)
-                        for g, a, b in zip(grads, xb, bases, strict=True)).detach()
-            worst_gap = max(worst_gap, float((total - change).abs().max()))
-            worst_change = max(worst_change, float(change.abs().max()))
-    tolerance = 1e-3 * max(worst_change, 1e-3) if xs[0].dtype != torch.float64 else \
-        1e-6 * max(worst_change, 1e-6)
-    if worst_gap > tolerance:
-        warnings.warn(
-            f"deeplift's attributions miss S_c(x) - S_c(x') by up to {worst_gap:.3g} "
-            f"(largest |S_c(x) - S_c(x')| {worst_change:.3g}): model probably calls a "
-            "nonlinearity as a function (torch.relu, F.max_pool2d) that deeplift's hooks "
-            "on layer modules do not see; use the nn layer (nn.ReLU(), ...) instead",
-            UserWarning, stacklevel=2,
-        )
+    targets = _as_targets(target, xs[0].shape[0])
+    multipliers, gap, change = _deeplift_multipliers(model, layers, xs, bases, targets, eps,
+                                                     batch_size)
+    _warn_unless_it_adds_up(gap, change, xs[0].dtype)
     results = tuple(m * (x - b) if multiply_by_inputs else m
                     for m, x, b in zip(multipliers, xs, bases, strict=True))
     results = tuple(_output(r, was_numpy) for r in results)
@@ -411,6 +426,9 @@ def deep_shap(
         raise TypeError("baseline must be a set of baseline rows (B, ...) for deep_shap, got None")
     layers = _check_deeplift_model(model)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
+    eps = check_positive(eps, "eps", allow_zero=True)
+    if not isinstance(multiply_by_inputs, bool):
+        raise TypeError(f"multiply_by_inputs must be True or False, got {_describe(multiply_by_inputs)}")
     xs, was_numpy, was_tuple = _as_inputs(inputs, model)
     targets = _as_targets(target, xs[0].shape[0])
     if was_tuple != isinstance(baseline, tuple) or (was_tuple and len(baseline) != len(xs)):
@@ -436,8 +454,8 @@ def deep_shap(
             f"baseline must hold the same number of background rows for every input, got "
             f"{[back.shape[0] for back in backs]}"
         )
-    del layers
     totals = [[] for _ in xs]
+    worst_gap, worst_change = 0.0, 0.0
     for r in range(xs[0].shape[0]):
         # pair input row r with every background row, batch_size pairs at a time
         row_sums = [0 for _ in xs]
@@ -446,12 +464,13 @@ def deep_shap(
             size = chunks[0].shape[0]
             t = None if targets is None else targets[r].repeat(size)
             rows = tuple(x[r:r + 1].expand(size, *x.shape[1:]) for x in xs)
-            pairs = deeplift(model, rows if was_tuple else rows[0], target=t,
-                             baseline=chunks if was_tuple else chunks[0], eps=eps,
-                             batch_size=batch_size, multiply_by_inputs=multiply_by_inputs)
-            pairs = pairs if was_tuple else (pairs,)
-            row_sums = [acc + part.sum(dim=0) for acc, part in zip(row_sums, pairs, strict=True)]
+            mults, gap, change = _deeplift_multipliers(model, layers, rows, chunks, t, eps,
+                                                       batch_size)
+            worst_gap, worst_change = max(worst_gap, gap), max(worst_change, change)
+            row_sums = [acc + (m * (x - c) if multiply_by_inputs else m).sum(dim=0)
+                        for acc, m, x, c in zip(row_sums, mults, rows, chunks, strict=True)]
         for total, acc in zip(totals, row_sums, strict=True):
             total.append(acc / b)
+    _warn_unless_it_adds_up(worst_gap, worst_change, xs[0].dtype)
     results = tuple(_output(torch.stack(total), was_numpy) for total in totals)
     return results if was_tuple else results[0]
