@@ -22,6 +22,7 @@ from lime_core._validation import (
 from lime_core.gradients._common import (
     DEFAULT_BATCH_SIZE,
     _as_baseline,
+    _batch_gradient,
     _gradients,
     _output,
     _prepare,
@@ -201,23 +202,35 @@ def smoothgrad(
     n = x.shape[0]
     flat = x.reshape(n, -1)
     noise_std = (noise_level * (flat.max(dim=1).values - flat.min(dim=1).values)).double()
-    # one (N, n, ...) draw from the private generator, copy k of row r at [k, r]
-    eps = rng.standard_normal((num_samples, *x.shape))
-    eps = torch.as_tensor(eps, dtype=x.dtype) * noise_std.to(x.dtype).reshape(
-        1, n, *([1] * (x.ndim - 1))
-    )
-    noisy = (x.unsqueeze(0) + eps).reshape(num_samples * n, *x.shape[1:])
-    noisy_targets = None if targets is None else targets.repeat(num_samples)
-    grads = _gradients(model, noisy, noisy_targets, batch_size).reshape(num_samples, *x.shape)
-    if absolute:
-        grads = grads.abs()
-    mean = grads.mean(dim=0)
+    std = noise_std.to(x.dtype).reshape(n, *([1] * (x.ndim - 1)))
+    if not bool(torch.isfinite(std).all()):
+        raise ValueError(
+            "inputs span a range too large for the noise: noise_level * (max(x) - min(x)) "
+            f"is not finite in {x.dtype}"
+        )
+    # The N * n noisy copies are numbered p = k * n + r (copy k of row r) and made
+    # batch_size at a time: at most one batch of copies is in memory. Drawing the noise
+    # chunk by chunk from the private generator gives the same numbers as one
+    # (N, n, ...) draw.
+    total = torch.zeros_like(x)
+    total_sq = torch.zeros_like(x)
+    copies = num_samples * n
+    for start in range(0, copies, batch_size):
+        rows = torch.arange(start, min(start + batch_size, copies)) % n
+        eps = torch.as_tensor(rng.standard_normal((len(rows), *x.shape[1:])), dtype=x.dtype)
+        noisy = x[rows] + eps * std[rows]
+        grads = _batch_gradient(model, noisy, None if targets is None else targets[rows])
+        if absolute:
+            grads = grads.abs()
+        total.index_add_(0, rows, grads)
+        total_sq.index_add_(0, rows, grads**2)
+    mean = total / num_samples
     if variant == "smoothgrad":
         attributions = mean
     elif variant == "smoothgrad_sq":
-        attributions = (grads**2).mean(dim=0)
+        attributions = total_sq / num_samples
     else:
-        attributions = (grads**2).mean(dim=0) - mean**2
+        attributions = (total_sq / num_samples - mean**2).clamp_min(0)
     attributions = _output(attributions, was_numpy)
     if not return_result:
         return attributions
