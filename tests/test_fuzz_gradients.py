@@ -326,3 +326,26 @@ def test_any_batch_gives_the_closed_form_or_a_named_error(batch, method):
                 "gradient_times_input": 2.0 * values,
                 "integrated_gradients": 2.0 * values}[method]
     np.testing.assert_allclose(got, expected.astype(got.dtype), rtol=1e-5)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(0, 3), d=st.integers(1, 5), seed=st.integers(0, 2**16),
+       scale=st.sampled_from([0.0, 1e-200, 1e-3, 1.0, 1e100, 1e300]),
+       shap=st.booleans())
+def test_deeplift_of_a_linear_layer_is_weight_times_difference_or_named(n, d, seed, scale, shap):
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(d, 2)).double().eval()
+    gen = np.random.default_rng(seed)
+    x, x0 = scale * gen.standard_normal((n, d)), scale * gen.standard_normal((1, d))
+    if shap:
+        result = outcome(lambda: G.deep_shap(net, x, target=1, baseline=x0))
+    else:
+        result = outcome(lambda: G.deeplift(net, x, target=1, baseline=x0[0]))
+    if n == 0:
+        assert result == "error"
+        return
+    if isinstance(result, str):  # only an overflow of the scores may refuse valid rows
+        assert scale >= 1e300
+        return
+    w = net[0].weight[1].detach().numpy()
+    np.testing.assert_allclose(result, w * (x - x0), rtol=1e-9, atol=1e-300)
