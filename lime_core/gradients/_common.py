@@ -138,6 +138,8 @@ def _as_targets(target: Any, n_rows: int):
     if isinstance(target, (int, np.integer)):
         if target < 0:
             raise ValueError(f"target must be a class index >= 0, got {int(target)}")
+        if target >= 2**63:
+            raise ValueError(f"target must be a class index < 2**63, got {int(target)}")
         return torch.full((n_rows,), int(target), dtype=torch.long)
     if isinstance(target, torch.Tensor):
         target = target.detach().cpu().numpy()
@@ -209,7 +211,8 @@ def _pick_scores(out, n_rows: int, targets):
     if out.ndim != 2 or out.shape[0] != n_rows:
         raise ValueError(
             f"model must return scores of shape ({n_rows}, n_classes) or "
-            f"({n_rows},) for a batch of {n_rows} rows, got shape {tuple(out.shape)}"
+            f"({n_rows},) for a batch of {n_rows} rows, got shape {tuple(out.shape)}; "
+            "check that inputs have the shape the model expects"
         )
     if not out.is_floating_point():
         raise TypeError(f"model must return floating-point scores, got dtype {out.dtype}")

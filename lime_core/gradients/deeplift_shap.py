@@ -444,7 +444,7 @@ def deep_shap(
         back, _ = _as_tensor(part, model, name=name)
         if tuple(back.shape[1:]) != tuple(x.shape[1:]):
             raise ValueError(
-                f"{name} rows must have the shape of one input row {tuple(x.shape[1:])}, "
+                f"{name} rows must have the shape of one row of inputs {tuple(x.shape[1:])}, "
                 f"got {name} of shape {tuple(back.shape)}"
             )
         backs.append(back)

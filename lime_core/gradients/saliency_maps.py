@@ -29,6 +29,9 @@ from lime_core.gradients._common import (
 )
 
 SMOOTHGRAD_VARIANTS = ("smoothgrad", "smoothgrad_sq", "vargrad")
+# More noisy copies per row than this is a typo, not a request (at a millisecond a
+# pass it would already take hours); memory stays bounded by one batch either way.
+MAX_SAMPLES = 10**7
 @dataclass(frozen=True)
 class SmoothGradResult:
     """What :func:`smoothgrad` returns with ``return_result=True``.
@@ -176,7 +179,8 @@ def smoothgrad(
     model, inputs, target, batch_size
         As in :func:`saliency`.
     num_samples : int
-        Number ``N`` of noisy copies per row.
+        Number ``N`` of noisy copies per row (at most ``MAX_SAMPLES`` = 10^7); they are
+        made ``batch_size`` at a time, so memory does not grow with ``N``.
     noise_level : float
         Noise standard deviation as a fraction of each row's range (>= 0).
     variant : {"smoothgrad", "smoothgrad_sq", "vargrad"}
@@ -194,7 +198,7 @@ def smoothgrad(
     import torch
 
     x, was_numpy, targets, batch_size = _prepare(model, inputs, target, batch_size)
-    num_samples = check_int(num_samples, "num_samples", minimum=1)
+    num_samples = check_int(num_samples, "num_samples", minimum=1, maximum=MAX_SAMPLES)
     noise_level = check_positive(noise_level, "noise_level", allow_zero=True)
     check_choice(variant, "variant", SMOOTHGRAD_VARIANTS)
     rng, recorded = check_random_state(random_state)
