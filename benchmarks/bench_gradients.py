@@ -6,13 +6,23 @@ in one batch; our default ``batch_size=64`` does the same for one input. Also
 timed: saliency and DeepLIFT against captum. Times are medians of interleaved
 repeats, so both libraries see the same machine load.
 
+Issue 13: Integrated Gradients at 10^5 Gauss-Legendre steps with bounded memory
+(:func:`ig_many_steps`): each run in its own process, its peak memory measured as
+the growth of the peak resident set over the process after set-up, side by side with
+captum at a number of steps captum can do.
+
 Run: ``python benchmarks/bench_gradients.py`` (or through the benchmark runner,
-which calls ``main()``).
+which calls ``main()``); ``python benchmarks/bench_gradients.py steps`` runs only
+the many-steps rows.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 import warnings
 
@@ -40,6 +50,68 @@ def _median_times(fns: dict, repeats: int) -> dict:
             fn()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+# One IG run in a fresh process: a small MLP (100 -> 64 -> 10, tanh), one input row.
+# Prints the seconds and the peak resident-set growth (MiB) over the set-up.
+_ONE_RUN = r"""
+import json, resource, sys, time, warnings
+import scipy.special  # imported in the set-up by both, so its import is not counted
+import torch
+from torch import nn
+warnings.filterwarnings("ignore")
+torch.set_num_threads(1)
+library, steps, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+torch.manual_seed(0)
+net = nn.Sequential(nn.Linear(100, 64), nn.Tanh(), nn.Linear(64, 10)).eval()
+x = torch.rand(1, 100, generator=torch.Generator().manual_seed(1))
+if library == "lime_core":
+    from lime_core import gradients as G
+    run = lambda: G.integrated_gradients(net, x, target=3, steps=steps, batch_size=batch)
+else:
+    from captum.attr import IntegratedGradients
+    ig = IntegratedGradients(net)
+    run = lambda: ig.attribute(x, target=3, n_steps=steps, internal_batch_size=batch)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+attributions = run()
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_growth_mib": (peak - base) / 1024,
+                  "sum": float(attributions.sum())}))
+"""
+
+
+def _one_ig_run(library: str, steps: int, batch: int) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(__import__("pathlib").Path(__file__).resolve().parent.parent),
+         env.get("PYTHONPATH", "")])
+    out = subprocess.run([sys.executable, "-c", _ONE_RUN, library, str(steps), str(batch)],
+                         capture_output=True, text=True, env=env, timeout=1200, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ig_many_steps(batch: int = 64) -> dict:
+    """IG with Gauss-Legendre at many steps: lime_core against captum, one process each.
+
+    captum (and lime_core before issue 13) take the nodes from numpy's ``leggauss``,
+    an eigenvalue problem of an m x m matrix: O(m^2) memory, O(m^3) time; at 10^5
+    steps it would need 10^10 float64 = 74.5 GiB, so captum runs at 1,000 steps.
+    """
+    rows = {}
+    for library, steps in [("lime_core", 1_000), ("captum", 1_000),
+                           ("lime_core", 10_000), ("lime_core", 100_000),
+                           ("lime_core", 1_000_000)]:
+        rows[f"{library} {steps}"] = _one_ig_run(library, steps, batch)
+    print(f"IG, Gauss-Legendre, MLP 100-64-10, 1 input, {batch} path points per pass, "
+          "one process per run:")
+    for name, row in rows.items():
+        print(f"  {name:>18} steps: {row['seconds']:8.2f} s   peak +{row['peak_growth_mib']:7.1f} MiB"
+              f"   sum of attributions {row['sum']:+.6f}")
+    at_1000 = rows["lime_core 1000"]["seconds"] / rows["captum 1000"]["seconds"]
+    print(f"  1,000 steps: lime_core / captum time ratio {at_1000:.3f}")
+    return {"ig_many_steps": rows, "ig_1000_steps_ratio": at_1000}
 
 
 def main(repeats: int = 9) -> dict:
@@ -119,8 +191,12 @@ def main(repeats: int = 9) -> dict:
         other["saliency lime_core"], other["saliency captum"], results["saliency_ratio"]))
     print("DeepLIFT, 8 inputs:  lime_core {:.3f} s  captum {:.3f} s  ratio {:.2f}".format(
         other["deeplift lime_core"], other["deeplift captum"], results["deeplift_ratio"]))
+    results.update(ig_many_steps())
     return results
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["steps"]:
+        ig_many_steps()
+    else:
+        main()

@@ -165,3 +165,23 @@ def test_model_failing_on_the_inputs_is_reported_by_name():
         G.integrated_gradients(net, torch.randn(2, 5), target=0, steps=4)
     with pytest.raises(ValueError, match=r"^model failed on inputs of shape"):
         G.saliency(net, torch.randn(2, 5), target=0)
+
+
+def test_smoothgrad_in_bounded_batches_equals_one_big_draw():
+    # the noisy copies are made batch_size at a time; the noise is the same numbers as
+    # one (N, n, ...) draw, so the result does not depend on batch_size
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2)).double()
+    x = torch.randn(7, 5, dtype=torch.float64)
+    n, samples, level = 7, 9, 0.2
+    eps = torch.as_tensor(np.random.default_rng(3).standard_normal((samples, n, 5)))
+    std = level * (x.max(dim=1).values - x.min(dim=1).values)
+    noisy = (x.unsqueeze(0) + eps * std.reshape(1, n, 1)).reshape(samples * n, 5)
+    grads = G.saliency(net, noisy, target=1, absolute=False).reshape(samples, n, 5)
+    expected = {"smoothgrad": grads.mean(0), "smoothgrad_sq": (grads**2).mean(0),
+                "vargrad": grads.var(0, unbiased=False)}
+    for variant, want in expected.items():
+        for batch_size in (1, 5, 1000):
+            got = G.smoothgrad(net, x, target=1, num_samples=samples, noise_level=level,
+                               variant=variant, random_state=3, batch_size=batch_size)
+            torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)

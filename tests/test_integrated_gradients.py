@@ -167,3 +167,37 @@ def test_textbook_trapezoid_is_exact_on_a_linear_model_and_captums_is_not():
         assert torch.allclose(captum_rule.convergence_delta, change / m, atol=1e-12)
     nodes, weights = G.integration_nodes(7, "trapezoid")
     assert weights.sum() == pytest.approx(1.0, abs=1e-15) and nodes[0] == 0 and nodes[-1] == 1
+
+
+@pytest.mark.parametrize("m", [101, 150, 400, 1001, 4000, 100_000])
+def test_gauss_legendre_beyond_the_eigenvalue_method_is_still_gauss_legendre(m):
+    # above GAUSS_LEGENDRE_EIGEN_MAX the nodes come from the asymptotic expansion
+    # (Newton-polished up to 1000): O(m) memory instead of numpy's m x m matrix
+    nodes, weights = G.integration_nodes(m, "gausslegendre")
+    assert nodes.shape == weights.shape == (m,)
+    assert np.all(np.diff(nodes) > 0) and 0 < nodes[0] and nodes[-1] < 1
+    np.testing.assert_allclose(nodes + nodes[::-1], 1.0, atol=1e-15)  # symmetric
+    np.testing.assert_allclose(weights, weights[::-1], rtol=1e-13)
+    # exact for polynomials (checked up to degree 60) and for a fast oscillation
+    for degree in range(0, 61, 3):
+        assert np.sum(weights * nodes**degree) == pytest.approx(1 / (degree + 1), rel=1e-12)
+    assert np.sum(weights * np.cos(150 * nodes)) == pytest.approx(np.sin(150) / 150, abs=1e-13)
+
+
+def test_gauss_legendre_above_100_nodes_agrees_with_numpys_eigenvalue_method():
+    nodes, weights = G.integration_nodes(150, "gausslegendre")
+    t, v = np.polynomial.legendre.leggauss(150)
+    np.testing.assert_allclose(nodes, (1 + t) / 2, atol=1e-15)
+    # (numpy's own weights are off by up to ~1e-11 next to the ends)
+    np.testing.assert_allclose(weights, v / 2, rtol=1e-10)
+
+
+def test_ig_with_thousands_of_gauss_legendre_steps():
+    # S(x) = sum sin(x_i) from 0: IG_i = x_i * int_0^1 cos(a x_i) da = sin(x_i)
+    x = torch.tensor([[1.0, -2.0, 0.5, 30.0]], dtype=torch.float64)
+    result = G.integrated_gradients(lambda t: torch.sin(t).sum(dim=1), x, target=None,
+                                    steps=5000, batch_size=1000, return_result=True)
+    torch.testing.assert_close(result.attributions, torch.sin(x), rtol=1e-12, atol=1e-12)
+    assert result.model_calls == 5 + 1
+    with pytest.raises(ValueError, match="^steps must be <= 10000000"):
+        G.integrated_gradients(lambda t: t.sum(dim=1), x, target=None, steps=10**8)

@@ -16,8 +16,14 @@ Every method has the same shape, like captum::
 * Work is done in batches of at most ``batch_size`` rows per forward/backward
   pass, so the number of model calls is ``ceil(rows / batch_size)``.
 
-DeepLIFT (rescale rule) and DeepSHAP for sequential networks are at the end of the
-file: they need the baseline, like Integrated Gradients, but only two forward passes.
+DeepLIFT (rescale rule) and DeepSHAP work on any ``nn.Module`` built from standard
+layers (forward hooks on its layer modules, as in captum), with one input or a tuple of
+inputs: they need the baseline, like Integrated Gradients, but only one pass over
+``[x; x']``.
+
+Every method refuses bad input by name (``ValueError``/``TypeError`` starting with the
+argument), including models that return NaN/inf scores or gradients, that are not
+differentiable (``.detach()``, ``.numpy()``), or that fail on the inputs.
 
 torch is imported inside the functions, so ``import lime_core`` stays fast.
 The course notebooks are ``course/08_gradients.ipynb`` and

@@ -37,20 +37,38 @@ def _model_dtype(model: Any):
 
 
 def _as_tensor(inputs: Any, model: Any, name: str = "inputs"):
-    """Return ``(tensor, was_numpy)``: ``inputs`` as a detached floating tensor."""
+    """Return ``(tensor, was_numpy)``: ``inputs`` as a detached floating tensor.
+
+    NaN or infinite entries are refused, and so are finite numbers too large for the
+    model's dtype (1e300 is finite in float64 and infinite in float32).
+    """
     import torch
 
     if isinstance(inputs, torch.Tensor):
+        if inputs.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got a tensor of dtype {inputs.dtype}")
+        if inputs.is_floating_point() and not bool(torch.isfinite(inputs).all()):
+            raise ValueError(f"{name} contains NaN or infinite values")
         if not inputs.is_floating_point() or isinstance(model, torch.nn.Module):
             inputs = inputs.to(_model_dtype(model))  # a float64 tensor for a float32 net
         tensor, was_numpy = inputs.detach(), False
     else:
-        try:
-            array = np.asarray(inputs, dtype=float)
-        except (TypeError, ValueError) as err:
+        if isinstance(inputs, (str, bytes, dict, set)) or inputs is None:
             raise TypeError(
                 f"{name} must be a numpy array or a torch tensor of numbers, got {_describe(inputs)}"
+            )
+        try:
+            array = np.asarray(inputs)
+            if array.dtype.kind in "cOSUV":  # complex, objects, text
+                raise TypeError(f"dtype {array.dtype}")
+            array = array.astype(float)
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"{name} must be a numpy array or a torch tensor of real numbers, got "
+                f"{_describe(inputs)}"
             ) from err
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
         tensor, was_numpy = torch.as_tensor(array, dtype=_model_dtype(model)), True
     if tensor.ndim < 1 or tensor.shape[0] == 0:
         raise ValueError(
@@ -58,7 +76,10 @@ def _as_tensor(inputs: Any, model: Any, name: str = "inputs"):
             f"got shape {tuple(tensor.shape)}"
         )
     if not bool(torch.isfinite(tensor).all()):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ValueError(
+            f"{name} holds values too large for the model's dtype {tensor.dtype} "
+            f"(largest {torch.finfo(tensor.dtype).max:.3g})"
+        )
     return tensor, was_numpy
 
 
@@ -75,11 +96,18 @@ def _as_baseline(baseline: Any, x, name: str = "baseline"):
     if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
         if not math.isfinite(baseline):
             raise ValueError(f"{name} must be a finite number, got {baseline}")
-        return torch.full_like(x, float(baseline))
+        base = torch.full_like(x, float(baseline))
+        if not bool(torch.isfinite(base).all()):
+            raise ValueError(f"{name} {baseline} is too large for the model's dtype {x.dtype}")
+        return base
     if isinstance(baseline, torch.Tensor):
+        if baseline.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got a tensor of dtype {baseline.dtype}")
         base = baseline.detach().to(dtype=x.dtype)
     else:
         try:
+            if isinstance(baseline, (str, bytes, dict, set)) or np.asarray(baseline).dtype.kind in "cOSUV":
+                raise TypeError("not real numbers")
             base = torch.as_tensor(np.asarray(baseline, dtype=float), dtype=x.dtype)
         except (TypeError, ValueError) as err:
             raise TypeError(
@@ -87,7 +115,8 @@ def _as_baseline(baseline: Any, x, name: str = "baseline"):
                 f"got {_describe(baseline)}"
             ) from err
     if not bool(torch.isfinite(base).all()):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ValueError(f"{name} contains NaN or infinite values, or values too large "
+                         f"for the model's dtype {x.dtype}")
     if tuple(base.shape) == tuple(x.shape):
         return base
     if tuple(base.shape) == tuple(x.shape[1:]):
@@ -109,6 +138,8 @@ def _as_targets(target: Any, n_rows: int):
     if isinstance(target, (int, np.integer)):
         if target < 0:
             raise ValueError(f"target must be a class index >= 0, got {int(target)}")
+        if target >= 2**63:
+            raise ValueError(f"target must be a class index < 2**63, got {int(target)}")
         return torch.full((n_rows,), int(target), dtype=torch.long)
     if isinstance(target, torch.Tensor):
         target = target.detach().cpu().numpy()
@@ -126,20 +157,53 @@ def _as_targets(target: Any, n_rows: int):
     return torch.as_tensor(values, dtype=torch.long)
 
 
-def _selected_scores(model: Callable, x, targets):
-    """Return ``S_c(x)`` for every row: the model's score of each row's target class."""
+def _call_model(model: Callable, *xs):
+    """``model(*xs)``, with the model's failures reported as errors naming ``model``.
+
+    torch's shape and dtype errors become a ``ValueError`` naming the inputs' shapes;
+    a model that leaves autograd (``.numpy()`` on its input) a ``TypeError``; any other
+    exception from inside the model (not a ``ValueError``/``TypeError`` of its own) a
+    ``ValueError`` that keeps it as the cause.
+    """
+    shapes = ", ".join(str(tuple(x.shape)) for x in xs)
     try:
-        out = model(x)
+        return model(*xs)
+    except (ValueError, TypeError):
+        raise
     except RuntimeError as err:  # torch's shape and dtype errors
+        if "requires grad" in str(err):
+            raise _not_differentiable(f"it failed with: {err}") from err
         raise ValueError(
-            f"model failed on inputs of shape {tuple(x.shape)} and dtype {x.dtype}; check that "
+            f"model failed on inputs of shape {shapes} and dtype {xs[0].dtype}; check that "
             f"inputs match what the model expects. torch said: {err}"
         ) from err
-    return _pick_scores(out, x.shape[0], targets)
+    except Exception as err:  # noqa: BLE001 (the model's own failure, kept as the cause)
+        raise ValueError(
+            f"model raised {type(err).__name__} on inputs of shape {shapes}: {err}"
+        ) from err
+
+
+def _not_differentiable(why: str) -> TypeError:
+    return TypeError(
+        "model must be differentiable with torch autograd from its inputs to its scores "
+        "(no .detach(), .numpy(), torch.no_grad() or non-torch model inside), but "
+        f"{why}"
+    )
+
+
+def _selected_scores(model: Callable, x, targets):
+    """Return ``S_c(x)`` for every row: the model's score of each row's target class."""
+    return _pick_scores(_call_model(model, x), x.shape[0], targets)
 
 
 def _pick_scores(out, n_rows: int, targets):
-    """Check a model output of ``n_rows`` rows and keep each row's target score."""
+    """Check a model output of ``n_rows`` rows and keep each row's target score.
+
+    The kept scores must be finite: a NaN or infinite score would turn every
+    attribution of its row into NaN.
+    """
+    import torch
+
     if not hasattr(out, "ndim") or not hasattr(out, "gather"):
         raise TypeError(f"model must return a torch tensor, got {_describe(out)}")
     if out.ndim == 1:
@@ -147,22 +211,54 @@ def _pick_scores(out, n_rows: int, targets):
     if out.ndim != 2 or out.shape[0] != n_rows:
         raise ValueError(
             f"model must return scores of shape ({n_rows}, n_classes) or "
-            f"({n_rows},) for a batch of {n_rows} rows, got shape {tuple(out.shape)}"
+            f"({n_rows},) for a batch of {n_rows} rows, got shape {tuple(out.shape)}; "
+            "check that inputs have the shape the model expects"
         )
+    if not out.is_floating_point():
+        raise TypeError(f"model must return floating-point scores, got dtype {out.dtype}")
     n_classes = out.shape[1]
     if targets is None:
         if n_classes != 1:
             raise ValueError(
                 f"target must be given: the model returns {n_classes} scores per row"
             )
-        return out[:, 0]
-    top = int(targets.max())
-    if top >= n_classes:
+        scores = out[:, 0]
+    else:
+        top = int(targets.max())
+        if top >= n_classes:
+            raise ValueError(
+                f"target must be a class index < {n_classes} (the model's number of "
+                f"outputs), got {top}"
+            )
+        scores = out.gather(1, targets.to(out.device).unsqueeze(1)).squeeze(1)
+    finite = torch.isfinite(scores.detach())
+    if not bool(finite.all()):
+        bad = int((~finite).sum())
         raise ValueError(
-            f"target must be a class index < {n_classes} (the model's number of outputs), "
-            f"got {top}"
+            f"model returned NaN or infinite scores for {bad} of {n_rows} rows "
+            "(the attributions would be NaN); check the model and the size of the inputs"
         )
-    return out.gather(1, targets.to(out.device).unsqueeze(1)).squeeze(1)
+    return scores
+
+
+def _checked_grad(scores, leaves):
+    """``d(sum scores)/d leaves``: a TypeError if ``model`` is not differentiable,
+    a ValueError if a gradient is NaN or infinite."""
+    import torch
+
+    if not scores.requires_grad:
+        raise _not_differentiable("its scores do not require grad")
+    grads = torch.autograd.grad(scores.sum(), leaves, allow_unused=True)
+    if any(g is None for g in grads):
+        raise _not_differentiable("its scores do not depend on the inputs in the autograd graph")
+    for g in grads:
+        if not bool(torch.isfinite(g).all()):
+            raise ValueError(
+                "model has NaN or infinite gradients at these inputs (the attributions "
+                "would be NaN); check the model (e.g. sqrt or log at 0) and the size of "
+                "the inputs"
+            )
+    return grads
 
 
 def _batch_gradient(model: Callable, xb, tb):
@@ -172,7 +268,7 @@ def _batch_gradient(model: Callable, xb, tb):
     xb = xb.detach().requires_grad_(True)  # a leaf that shares xb's memory
     with torch.enable_grad():
         scores = _selected_scores(model, xb, tb)
-        (grad,) = torch.autograd.grad(scores.sum(), xb)
+        (grad,) = _checked_grad(scores, (xb,))
     return grad
 
 

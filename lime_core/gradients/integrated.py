@@ -40,6 +40,17 @@ IG_METHODS = CAPTUM_IG_METHODS + ("trapezoid",)
 # million input numbers is faster than one giant pass (the activations stay in the
 # caches): for 3 x 224 x 224 images 13 points per pass ran ~1.7x faster than 50.
 PATH_BATCH_NUMBERS = 2**21
+# Gauss-Legendre nodes: up to this many, numpy's ``leggauss`` (captum's own call, so both
+# libraries use the same numbers). It finds the nodes as eigenvalues of an m x m matrix:
+# O(m^2) memory and O(m^3) time (11 s at m = 1,000; 74.5 GiB asked for at m = 10^5).
+GAUSS_LEGENDRE_EIGEN_MAX = 100
+# Above it, the asymptotic expansion below (O(m) time and memory), polished by one Newton
+# step on the three-term recurrence (O(m^2) time) up to this many nodes. Above this the
+# expansion alone is accurate to < 3e-14 (its error falls like m^-4).
+GAUSS_LEGENDRE_NEWTON_MAX = 1000
+# More points than this on one path is a typo, not a request: the nodes alone would take
+# more than 160 MB (a million steps already give float32 gradients nothing to gain).
+MAX_STEPS = 10**7
 
 
 def path_batch_size(numbers_per_point: int) -> int:
@@ -101,10 +112,12 @@ def integration_nodes(steps: int, method: str = "gausslegendre") -> tuple[np.nda
     """
     check_choice(method, "method", IG_METHODS)
     if method == "gausslegendre":
-        steps = check_int(steps, "steps", minimum=1)
-        t, v = np.polynomial.legendre.leggauss(steps)
-        return 0.5 * (1.0 + t), 0.5 * v
-    steps = check_int(steps, "steps", minimum=2)
+        steps = check_int(steps, "steps", minimum=1, maximum=MAX_STEPS)
+        if steps <= GAUSS_LEGENDRE_EIGEN_MAX:
+            t, v = np.polynomial.legendre.leggauss(steps)
+            return 0.5 * (1.0 + t), 0.5 * v
+        return _gauss_legendre_unit(steps)
+    steps = check_int(steps, "steps", minimum=2, maximum=MAX_STEPS)
     weights = np.full(steps, 1.0 / steps)
     if method == "riemann_left":
         nodes = np.linspace(0.0, 1.0 - 1.0 / steps, steps)
@@ -119,6 +132,73 @@ def integration_nodes(steps: int, method: str = "gausslegendre") -> tuple[np.nda
         weights[0] /= 2
         weights[-1] /= 2
     return nodes, weights
+
+
+def _gauss_legendre_angles(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Angles ``theta_k`` (nodes ``t_k = cos theta_k``) and weights ``v_k`` of the
+    ``m``-point Gauss-Legendre rule on ``[-1, 1]``, for ``k = 1..ceil(m/2)`` (the nodes
+    in ``(0, 1]``, from 1 inwards; the others are their mirror images ``-t_k``).
+
+    With ``nu = m + 1/2``, ``j_k`` the k-th zero of the Bessel function ``J_0`` and
+    ``alpha_k = j_k / nu`` (Frenzen and Wong 1985; Bogaert 2014):
+
+    * ``theta_k = alpha_k + (alpha_k cot alpha_k - 1) / (8 alpha_k nu^2) + O(nu^-4)``
+    * ``v_k = 2 sin(alpha_k) / (nu j_k J_1(j_k)^2)
+      * (1 - (alpha_k^2 + alpha_k cot alpha_k - 1) / (8 alpha_k^2 nu^2)) + O(nu^-4)``
+
+    O(m) time and memory. Against 30-digit values the errors are below 5e-13 at
+    ``m = 500``, 3e-14 at ``m = 1000``, 1e-15 at ``m = 3000`` (nodes and relative
+    weights). For ``m <= GAUSS_LEGENDRE_NEWTON_MAX`` one Newton step on
+    ``P_m(t) = 0`` (three-term recurrence) brings both to rounding level.
+    """
+    from scipy.special import j1, jn_zeros
+
+    half = (m + 1) // 2
+    nu = m + 0.5
+    j = jn_zeros(0, half)
+    alpha = j / nu
+    cot = np.cos(alpha) / np.sin(alpha)
+    theta = alpha + (alpha * cot - 1.0) / (8.0 * alpha * nu**2)
+    weights = (2.0 * np.sin(alpha) / (nu * j * j1(j) ** 2)
+               * (1.0 - (alpha**2 + alpha * cot - 1.0) / (8.0 * alpha**2 * nu**2)))
+    if m % 2:
+        theta[-1] = 0.5 * np.pi  # the middle node is exactly t = 0
+    if m <= GAUSS_LEGENDRE_NEWTON_MAX:
+        theta, weights = _newton_polish(m, theta)
+    return theta, weights
+
+
+def _newton_polish(m: int, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One Newton step ``t <- t - P_m(t) / P_m'(t)`` and the weights
+    ``v = 2 / ((1 - t^2) P_m'(t)^2)``, with ``P_m`` from the recurrence
+    ``(k + 1) P_{k+1} = (2k + 1) t P_k - k P_{k-1}`` (O(m) per node)."""
+
+    def legendre(t):
+        before, p = np.ones_like(t), t.copy()
+        for k in range(1, m):
+            before, p = p, ((2 * k + 1) * t * p - k * before) / (k + 1)
+        return p, m * (t * p - before) / (t * t - 1.0)  # P_m(t), P_m'(t)
+
+    t = np.cos(theta)
+    p, dp = legendre(t)
+    t = t - p / dp
+    if m % 2:
+        t[-1] = 0.0
+    _, dp = legendre(t)
+    return np.arccos(t), 2.0 / ((1.0 - t * t) * dp * dp)
+
+
+def _gauss_legendre_unit(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``m``-point Gauss-Legendre rule mapped to ``[0, 1]``, nodes ascending:
+    ``a = (1 + t)/2``, ``w = v/2``; ``(1 - cos theta)/2 = sin^2(theta/2)`` keeps the
+    nodes next to 0 accurate."""
+    theta, v = _gauss_legendre_angles(m)
+    low = np.sin(0.5 * theta) ** 2        # mirror images -t_k, ascending
+    high = np.cos(0.5 * theta[::-1]) ** 2  # t_k, ascending
+    if m % 2:  # the middle node appears once
+        high = high[1:]
+        return np.concatenate([low, high]), 0.5 * np.concatenate([v, v[::-1][1:]])
+    return np.concatenate([low, high]), 0.5 * np.concatenate([v, v[::-1]])
 
 
 def _path_points(start, direction, alphas):
@@ -177,7 +257,9 @@ def integrated_gradients(
         Path points per forward/backward pass. Default :func:`path_batch_size`: up to 64
         points, fewer for large inputs (13 for a 3 x 224 x 224 image).
     steps : int
-        Number of points ``m`` on each path (>= 2 for the Riemann rules).
+        Number of points ``m`` on each path (>= 2 for the Riemann rules, at most
+        ``MAX_STEPS`` = 10^7). Memory does not grow with ``steps`` beyond the nodes
+        (``O(m)``); time grows as ``n * steps / batch_size`` passes.
     method : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "trapezoid"}
         Quadrature rule (see :func:`integration_nodes`); the default is captum's.
     return_result : bool

@@ -22,12 +22,16 @@ from lime_core._validation import (
 from lime_core.gradients._common import (
     DEFAULT_BATCH_SIZE,
     _as_baseline,
+    _batch_gradient,
     _gradients,
     _output,
     _prepare,
 )
 
 SMOOTHGRAD_VARIANTS = ("smoothgrad", "smoothgrad_sq", "vargrad")
+# More noisy copies per row than this is a typo, not a request (at a millisecond a
+# pass it would already take hours); memory stays bounded by one batch either way.
+MAX_SAMPLES = 10**7
 @dataclass(frozen=True)
 class SmoothGradResult:
     """What :func:`smoothgrad` returns with ``return_result=True``.
@@ -175,7 +179,8 @@ def smoothgrad(
     model, inputs, target, batch_size
         As in :func:`saliency`.
     num_samples : int
-        Number ``N`` of noisy copies per row.
+        Number ``N`` of noisy copies per row (at most ``MAX_SAMPLES`` = 10^7); they are
+        made ``batch_size`` at a time, so memory does not grow with ``N``.
     noise_level : float
         Noise standard deviation as a fraction of each row's range (>= 0).
     variant : {"smoothgrad", "smoothgrad_sq", "vargrad"}
@@ -193,7 +198,7 @@ def smoothgrad(
     import torch
 
     x, was_numpy, targets, batch_size = _prepare(model, inputs, target, batch_size)
-    num_samples = check_int(num_samples, "num_samples", minimum=1)
+    num_samples = check_int(num_samples, "num_samples", minimum=1, maximum=MAX_SAMPLES)
     noise_level = check_positive(noise_level, "noise_level", allow_zero=True)
     check_choice(variant, "variant", SMOOTHGRAD_VARIANTS)
     rng, recorded = check_random_state(random_state)
@@ -201,23 +206,35 @@ def smoothgrad(
     n = x.shape[0]
     flat = x.reshape(n, -1)
     noise_std = (noise_level * (flat.max(dim=1).values - flat.min(dim=1).values)).double()
-    # one (N, n, ...) draw from the private generator, copy k of row r at [k, r]
-    eps = rng.standard_normal((num_samples, *x.shape))
-    eps = torch.as_tensor(eps, dtype=x.dtype) * noise_std.to(x.dtype).reshape(
-        1, n, *([1] * (x.ndim - 1))
-    )
-    noisy = (x.unsqueeze(0) + eps).reshape(num_samples * n, *x.shape[1:])
-    noisy_targets = None if targets is None else targets.repeat(num_samples)
-    grads = _gradients(model, noisy, noisy_targets, batch_size).reshape(num_samples, *x.shape)
-    if absolute:
-        grads = grads.abs()
-    mean = grads.mean(dim=0)
+    std = noise_std.to(x.dtype).reshape(n, *([1] * (x.ndim - 1)))
+    if not bool(torch.isfinite(std).all()):
+        raise ValueError(
+            "inputs span a range too large for the noise: noise_level * (max(x) - min(x)) "
+            f"is not finite in {x.dtype}"
+        )
+    # The N * n noisy copies are numbered p = k * n + r (copy k of row r) and made
+    # batch_size at a time: at most one batch of copies is in memory. Drawing the noise
+    # chunk by chunk from the private generator gives the same numbers as one
+    # (N, n, ...) draw.
+    total = torch.zeros_like(x)
+    total_sq = torch.zeros_like(x)
+    copies = num_samples * n
+    for start in range(0, copies, batch_size):
+        rows = torch.arange(start, min(start + batch_size, copies)) % n
+        eps = torch.as_tensor(rng.standard_normal((len(rows), *x.shape[1:])), dtype=x.dtype)
+        noisy = x[rows] + eps * std[rows]
+        grads = _batch_gradient(model, noisy, None if targets is None else targets[rows])
+        if absolute:
+            grads = grads.abs()
+        total.index_add_(0, rows, grads)
+        total_sq.index_add_(0, rows, grads**2)
+    mean = total / num_samples
     if variant == "smoothgrad":
         attributions = mean
     elif variant == "smoothgrad_sq":
-        attributions = (grads**2).mean(dim=0)
+        attributions = total_sq / num_samples
     else:
-        attributions = (grads**2).mean(dim=0) - mean**2
+        attributions = (total_sq / num_samples - mean**2).clamp_min(0)
     attributions = _output(attributions, was_numpy)
     if not return_result:
         return attributions
