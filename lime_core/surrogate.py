@@ -146,15 +146,13 @@ def _rescale(Z: np.ndarray, y: np.ndarray, weights: np.ndarray):
 
 
 def _scaled_alpha(alpha: float, a: int, b: int) -> float:
-    """``alpha' = 2^(-2a-b) alpha``, the penalty of the rescaled problem."""
+    """``alpha' = 2^(-2a-b) alpha``, the penalty of the rescaled problem.
+
+    ``inf`` when ``alpha`` dwarfs ``Z^T W Z`` beyond float64 range; the callers then use
+    the limit ``beta = X^T ys / alpha`` (relative error below 2^-1000).
+    """
     with np.errstate(over="ignore", under="ignore"):
-        scaled = float(np.ldexp(alpha, -2 * a - b))
-    if not np.isfinite(scaled):
-        raise ValueError(
-            f"alpha={alpha} is too large next to the scale of Z (~2^{a}) and weights (~2^{b}): "
-            "the penalty does not fit in a float64"
-        )
-    return scaled
+        return float(np.ldexp(alpha, -2 * a - b))
 
 
 def _unscale(x, exponent: int, what: str):
@@ -346,9 +344,19 @@ def weighted_ridge(Z, y, weights, alpha: float = 1.0) -> tuple[np.ndarray, float
     Z, y, weights = _check_data(Z, y, weights)
     alpha = check_positive(alpha, "alpha", allow_zero=True)
     Zs, ys, ws, a, b, c = _rescale(Z, y, weights)
-    coef, intercept = _ridge(Zs, ys, ws, _scaled_alpha(alpha, a, b))
-    return (_unscale(coef, c - a, "ridge coefficients"),
-            float(_unscale(intercept, c, "ridge intercept")))
+    alpha_s = _scaled_alpha(alpha, a, b)
+    if np.isfinite(alpha_s):
+        coef_s, intercept_s = _ridge(Zs, ys, ws, alpha_s)
+        return (_unscale(coef_s, c - a, "ridge coefficients"),
+                float(_unscale(intercept_s, c, "ridge intercept")))
+    # the penalty dominates beyond float64 range: beta = X^T ys / alpha, in original units
+    z_mean, y_mean = _weighted_means(Zs, ys, ws)
+    root_w = np.sqrt(ws)
+    direction = _xt_dot(Zs, z_mean, root_w, root_w * (ys - y_mean)) / alpha
+    coef = _unscale(direction, a + b + c, "ridge coefficients")
+    with np.errstate(over="ignore", under="ignore"):
+        intercept = float(np.ldexp(y_mean, c) - np.ldexp(float(z_mean @ coef), a))
+    return coef, intercept
 
 
 def _stderr_primal(Z, weights, alpha, residuals) -> np.ndarray:
@@ -421,6 +429,13 @@ def ridge_stderr(Z, y, weights, alpha: float, coef: np.ndarray, intercept: float
         raise ValueError("coef and intercept do not fit Z and y: the residuals overflow a float64")
     alpha_s = _scaled_alpha(alpha, a, b)
     n, d = Z.shape
+    if not np.isfinite(alpha_s):
+        # A = alpha I to float64 precision: Cov = sigma^2 G / alpha^2, df = 0
+        z_mean, _ = _weighted_means(Zs, residuals, ws)
+        G_diag = np.concatenate([np.sum(_x_columns(Zs, z_mean, np.sqrt(ws), cols) ** 2, axis=0)
+                                 for cols in _column_blocks(n, d)])
+        sigma2 = float(ws @ residuals**2) / (n - 1)
+        return _unscale(np.sqrt(sigma2 * G_diag) / alpha, a + b + c, "standard errors")
     stderr = (_stderr_primal if d <= n else _stderr_dual)(Zs, ws, alpha_s, residuals)
     if np.all(np.isnan(stderr)):
         return stderr
@@ -494,7 +509,12 @@ def highest_weights(Z, y, weights, num_features: int) -> np.ndarray:
     num_features = check_int(num_features, "num_features", minimum=1)
     Zs, ys, ws, a, b, _ = _rescale(Z, y, weights)
     # the ranking is the same in rescaled units (every |beta_j Z0j| has the factor 2^c)
-    coef, _ = _ridge(Zs, ys, ws, _scaled_alpha(0.01, a, b))
+    alpha_s = _scaled_alpha(0.01, a, b)
+    if np.isfinite(alpha_s):
+        coef, _ = _ridge(Zs, ys, ws, alpha_s)
+    else:  # beta is proportional to X^T ys (see weighted_ridge)
+        z_mean, y_mean = _weighted_means(Zs, ys, ws)
+        coef = _xt_dot(Zs, z_mean, np.sqrt(ws), np.sqrt(ws) * (ys - y_mean))
     contribution = coef * Zs[0]
     return np.argsort(-np.abs(contribution), kind="stable")[:num_features]
 
