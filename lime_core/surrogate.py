@@ -98,7 +98,11 @@ class SurrogateFit:
 
 
 def _check_data(Z, y, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    Z = check_array(Z, "Z", ndim=2, min_rows=2)
+    """Checked ``Z`` (float, or bool kept as bool: masks need no float copy), ``y``, ``weights``."""
+    if isinstance(Z, np.ndarray) and Z.dtype == bool:
+        Z = check_array(Z, "Z", ndim=2, min_rows=2, dtype=None)
+    else:
+        Z = check_array(Z, "Z", ndim=2, min_rows=2)
     y = check_array(y, "y", ndim=1)
     weights = check_array(weights, "weights", ndim=1)
     n = Z.shape[0]
@@ -166,7 +170,24 @@ def _unscale(x, exponent: int, what: str):
 
 def _weighted_means(Z, y, weights):
     total = weights.sum()
-    return weights @ Z / total, float(weights @ y / total)
+    return _t_dot(Z, weights) / total, float(weights @ y / total)
+
+
+def _t_dot(Z, v) -> np.ndarray:
+    """``Z^T v`` (d,); a bool ``Z`` is converted one block of columns at a time."""
+    if Z.dtype != bool:
+        return Z.T @ v
+    return np.concatenate([v @ Z[:, cols].astype(float) for cols in _column_blocks(*Z.shape)])
+
+
+def _dot(Z, coef) -> np.ndarray:
+    """``Z coef`` (n,); a bool ``Z`` is converted one block of columns at a time."""
+    if Z.dtype != bool:
+        return Z @ coef
+    out = np.zeros(Z.shape[0])
+    for cols in _column_blocks(*Z.shape):
+        out += Z[:, cols].astype(float) @ coef[cols]
+    return out
 
 
 def _x_columns(Z, z_mean, root_w, cols) -> np.ndarray:
@@ -183,7 +204,7 @@ def _column_blocks(n: int, d: int):
 def _xt_dot(Z, z_mean, root_w, v) -> np.ndarray:
     """``X^T v = Z^T (w^(1/2) v) - zbar sum(w^(1/2) v)`` without forming ``X`` (d,)."""
     sv = root_w * v
-    return Z.T @ sv - z_mean * sv.sum()
+    return _t_dot(Z, sv) - z_mean * sv.sum()
 
 
 def _dual_gram(Z, z_mean, root_w) -> np.ndarray:
@@ -424,7 +445,7 @@ def ridge_stderr(Z, y, weights, alpha: float, coef: np.ndarray, intercept: float
     with np.errstate(over="ignore", under="ignore"):
         coef_s = np.ldexp(coef, a - c)
         intercept_s = float(np.ldexp(float(intercept), -c))
-        residuals = ys - intercept_s - Zs @ coef_s
+        residuals = ys - intercept_s - _dot(Zs, coef_s)
     if not np.all(np.isfinite(residuals)):
         raise ValueError("coef and intercept do not fit Z and y: the residuals overflow a float64")
     alpha_s = _scaled_alpha(alpha, a, b)
@@ -580,7 +601,8 @@ def fit_surrogate(
     Parameters
     ----------
     Z : (n, d) array-like
-        Interpretable samples; row 0 is the instance.
+        Interpretable samples; row 0 is the instance. A bool array (masks) is used
+        as it is, without an ``(n, d)`` float copy.
     y : (n,) array-like
         Model output for the explained label.
     weights : (n,) array-like
@@ -605,7 +627,7 @@ def fit_surrogate(
     everything = len(features) == Z.shape[1] and np.array_equal(features, np.arange(Z.shape[1]))
     Zs = Z if everything else Z[:, features]  # no (n, d) copy for feature_selection="none"
     coef_s, intercept = weighted_ridge(Zs, y, weights, alpha)
-    pred = intercept + Zs @ coef_s
+    pred = intercept + _dot(Zs, coef_s)
     coef = np.zeros(Z.shape[1])
     coef[features] = coef_s
     stderr = np.full(Z.shape[1], np.nan)
