@@ -208,12 +208,24 @@ def _xt_dot(Z, z_mean, root_w, v) -> np.ndarray:
 
 
 def _dual_gram(Z, z_mean, root_w) -> np.ndarray:
-    """``K = X X^T`` (n, n), summed over column blocks of ``X`` (never all of ``X`` at once)."""
+    """``K = X X^T`` (n, n), summed over column blocks of ``X`` (never all of ``X`` at once).
+
+    Each block is added in place by BLAS ``syrk`` (``K += Xb Xb^T``, upper triangle
+    only, half the work of a product), then the lower triangle is mirrored: the only
+    ``(n, n)`` array is ``K`` itself.
+    """
+    from scipy.linalg.blas import dsyrk
+
     n, d = Z.shape
-    K = np.zeros((n, n))
+    K = np.zeros((n, n), order="F")
     for cols in _column_blocks(n, d):
         Xb = _x_columns(Z, z_mean, root_w, cols)
-        K += Xb @ Xb.T
+        # Xb.T is Fortran-ordered (no copy for BLAS): K += (Xb.T)^T (Xb.T)
+        K = dsyrk(1.0, Xb.T, beta=1.0, c=K, trans=1, overwrite_c=True)
+    for rows in _column_blocks(n, n):  # mirror the upper triangle, a block of rows at a time
+        K[rows, : rows.start] = K[: rows.start, rows].T
+        block = K[rows, rows]
+        K[rows, rows] = np.triu(block) + np.triu(block, 1).T
     return K
 
 
@@ -236,8 +248,9 @@ def _solve_spd_in_place(K: np.ndarray, alpha: float, rhs: np.ndarray) -> np.ndar
     K[np.diag_indices_from(K)] += alpha
     if alpha > 0:
         try:
-            # K is symmetric, so K.T is the same matrix in Fortran order: factor in place
-            factor = scipy.linalg.cho_factor(K.T, overwrite_a=True, check_finite=False)
+            # K is symmetric: whichever of K, K.T is in Fortran order is factored in place
+            F = K if K.flags.f_contiguous else K.T
+            factor = scipy.linalg.cho_factor(F, overwrite_a=True, check_finite=False)
             return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
         except np.linalg.LinAlgError:
             return None
