@@ -401,7 +401,11 @@ def perturb_text(domain: TextDomain, Z) -> list[str]:
         if domain.bow:
             texts.append("".join(domain.pieces[keep]))
         else:
-            texts.append("".join(np.where(keep, domain.pieces, domain.mask_string)))
+            # an object array keeps mask_string a Python str (numpy's str dtype would
+            # drop a trailing chr(0), lime's character mask)
+            masked = domain.pieces.copy()
+            masked[~keep] = domain.mask_string
+            texts.append("".join(masked))
     return texts
 
 
