@@ -346,12 +346,12 @@ def tokenise(text: str, bow: bool = True, mask_string: str | None = None, *,
 def check_masks(Z, d: int, name: str = "Z") -> np.ndarray:
     """``Z`` as an ``(n, d)`` bool array, checking it holds masks: 0/1 (or bool) values
     and one column per feature."""
-    arr = np.asarray(Z)
-    if arr.dtype != bool:
-        try:
+    try:
+        arr = np.asarray(Z)
+        if arr.dtype != bool:
             arr = np.asarray(Z, dtype=float)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{name} must be an array of 0/1 masks, got {type(Z).__name__}") from err
+    except (TypeError, ValueError) as err:  # strings, ragged lists
+        raise TypeError(f"{name} must be an array of 0/1 masks, got {type(Z).__name__}") from err
     if arr.ndim != 2 or arr.shape[1] != d:
         raise ValueError(
             f"{name} must have shape (n, {d}): one column per feature of the text, "
