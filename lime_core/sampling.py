@@ -89,15 +89,8 @@ def sample_masks(
     else:
         n_removed = rng.integers(1, d + 1, size=num_samples)
         # a uniformly random ranking of the features in every row; the features
-        # ranked below n_removed are the removed subset. Blocks of rows keep the
-        # float keys and int ranks (24 bytes per entry) near 32 MB; the generator
-        # draws the same numbers in blocks as in one call.
-        masks = np.empty((num_samples, d), dtype=bool)
-        step = max(1, 2**22 // (3 * d))
-        for start in range(0, num_samples, step):
-            rows = slice(start, min(start + step, num_samples))
-            keys = rng.random((rows.stop - start, d))
-            ranks = np.argsort(np.argsort(keys, axis=1), axis=1)
-            masks[rows] = ranks >= n_removed[rows, None]
+        # ranked below n_removed are the removed subset
+        ranks = np.argsort(np.argsort(rng.random((num_samples, d)), axis=1), axis=1)
+        masks = ranks >= n_removed[:, None]
     masks[0] = True
     return masks
