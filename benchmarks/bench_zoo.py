@@ -88,9 +88,13 @@ def recall_table(n_docs: int = 20, num_samples: int = 1000) -> dict:
             gold = [words.index(w) for w in gold_words]
             exp = explain_text(doc, model.predict_proba, labels=[1], num_samples=num_samples,
                                num_features=10, random_state=i)
-            lime_w = np.zeros(len(words))
-            for j, w in exp.as_map()[1]:
-                lime_w[words.index(exp.feature_names[j])] = w
+            # the map contract: one weight per word of doc, in reading order
+            tokens, per_word = doc.split(), exp.attribution(1)
+            if len(per_word) != len(tokens):
+                raise RuntimeError(f"explain_text split document {i} into {len(per_word)} words, "
+                                   f"str.split into {len(tokens)}")
+            weight_of = dict(zip(tokens, per_word, strict=True))
+            lime_w = np.array([weight_of[w] for w in words])  # words: distinct, first-seen order
             scores["lime"].append(recall_at_k(lime_w, gold, k=10))
             shap = kernel_shap(g, np.ones(len(words)), np.zeros((1, len(words))),
                                num_samples=num_samples, random_state=i)

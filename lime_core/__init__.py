@@ -32,7 +32,7 @@ functions that need them, so ``import lime_core`` stays fast. The teaching
 datasets and models live in :mod:`lime_core.zoo` (``from lime_core import zoo``).
 """
 
-from lime_core.attribution import attribution_map
+from lime_core.attribution import attribution_map, superpixel_sums
 from lime_core.explanation import Explanation, LimeSamples, explain_from_samples
 from lime_core.gradients import (
     deep_shap,
@@ -100,7 +100,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CurveResult", "Explanation", "LimeSamples", "PickResult", "SanityResult", "ShapleyResult",
-    "SurrogateFit", "TabularSampler", "TextDomain", "attribution_map", "cascading_randomization",
+    "SurrogateFit", "TabularSampler", "TextDomain", "attribution_map", "superpixel_sums", "cascading_randomization",
     "cosine_distance", "deep_shap", "deeplift", "deletion_curve", "euclidean_distance",
     "explain_from_samples", "explain_image", "explain_tabular", "explain_text",
     "exponential_kernel", "faithfulness_correlation", "fit_surrogate", "football_game",

@@ -10,17 +10,38 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
-def warn_renamed(where: str, old: str, new: str, stacklevel: int = 3) -> None:
-    """Emit the one deprecation message used for every rename."""
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside lime_core.
+
+    A deprecated name can reach the code that warns through several lime_core
+    functions (``explain_image`` -> ``image_samples`` -> ``replacement_image``); a
+    fixed ``stacklevel`` would then blame a line inside the library. Counted from the
+    function that calls ``warnings.warn`` (level 1).
+    """
+    frame = inspect.currentframe()
+    level = 0
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            _PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return max(level, 1)
+
+
+def warn_renamed(where: str, old: str, new: str, stacklevel: int | None = None) -> None:
+    """Emit the one deprecation message used for every rename, pointed at the user's
+    line (the first caller outside lime_core) unless ``stacklevel`` is given."""
     warnings.warn(
         f"{where}: {old} is deprecated and will be removed in the next release; use {new}",
         DeprecationWarning,
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel() if stacklevel is None else stacklevel,
     )
 
 
@@ -70,7 +91,7 @@ def renamed_arguments(
                     f"be an error in the next release; pass "
                     f"{', '.join(n + '=...' for n in names)} by keyword",
                     DeprecationWarning,
-                    stacklevel=2,
+                    stacklevel=user_stacklevel(),
                 )
                 for key, value in zip(names, extra, strict=True):
                     if key in kwargs:

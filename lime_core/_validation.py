@@ -162,6 +162,8 @@ def check_model_output(out: Any, n_rows: int, name: str = "classifier_fn") -> np
             f"{name} must return shape ({n_rows},) or ({n_rows}, n_classes) for a batch of "
             f"{n_rows} inputs, got shape {arr.shape}"
         )
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} must return at least one output per row, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} returned NaN or infinite values")
     return arr

@@ -51,11 +51,20 @@ def _is_tensor(value: Any) -> bool:
     return hasattr(value, "detach") and hasattr(value, "numel")
 
 
-def to_numpy(value: Any) -> np.ndarray:
-    """A numpy float array from a numpy array, a list or a torch tensor."""
+def to_numpy(value: Any, name: str = "attribution") -> np.ndarray:
+    """A numpy float array from a numpy array, a list or a torch tensor.
+
+    Anything else (None, a string, a dict, an array of objects) is a ``TypeError``
+    that names the argument ``name``.
+    """
     if _is_tensor(value):
         value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=float)
+    if value is None or isinstance(value, str | bytes | dict):
+        raise TypeError(f"{name} must be an array of numbers, got {_describe(value)}")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers, got {_describe(value)}") from err
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,9 @@ class Layout:
         c = self.canonical_shape
         return c[:2] if len(c) == 3 else c
 
-    def to_canonical(self, value: Any) -> np.ndarray:
+    def to_canonical(self, value: Any, name: str = "x") -> np.ndarray:
         """An array in this layout (``shape``) -> ``canonical_shape``."""
-        a = to_numpy(value)
+        a = to_numpy(value, name)
         if self.batch_axis:
             a = a[0]
         return np.moveaxis(a, 0, -1) if self.channels_first else a
@@ -191,6 +200,13 @@ def as_map(attribution: Any, layout: Layout | None = None, *, target: int | None
     if isinstance(attribution, ShapleyResult):
         values = attribution.values
         if layout is not None:
+            if values.size != int(np.prod(layout.shape)):
+                if tuple(values.shape[:-1]) in (layout.shape, layout.example_shape):
+                    raise ValueError(
+                        f"target must be given: the ShapleyResult holds values of shape "
+                        f"{values.shape}, one column per model output; explain one with target=")
+                raise ValueError(f"attribution must have one value per feature of x "
+                                 f"{layout.shape}, got a ShapleyResult of shape {values.shape}")
             values = values.reshape(layout.shape)
         return values
     if hasattr(attribution, "attributions"):
@@ -234,6 +250,26 @@ def attribution_map(
     layout = input_layout(x, model)
     if not callable(method):
         return as_map(method, layout, target=target)
+    return _check_finite_map(_run_method(method, model, x, layout, target, kwargs), method)
+
+
+def _check_finite_map(out: Any, method: Any) -> Any:
+    """``out`` unchanged, or a ``ValueError`` when the method returned NaN or infinity."""
+    values = out.detach().cpu().numpy() if _is_tensor(out) else np.asarray(out)
+    if values.dtype.kind not in "biufc":
+        raise TypeError(f"attribution_fn must return an array of numbers, got {_describe(out)}")
+    if not np.all(np.isfinite(values)):
+        name = getattr(inspect.unwrap(_unwrap(method)[0]), "__name__", "attribution_fn")
+        raise ValueError(
+            f"method {name} returned a map with NaN or infinite values (attribution_fn must "
+            "return finite numbers; check that the model's outputs on x are finite)"
+        )
+    return out
+
+
+def _run_method(method: Callable, model: Callable, x: Any, layout: Layout,
+                target: int | None, kwargs: dict) -> Any:
+    """The body of :func:`attribution_map` for a callable ``method``."""
     fn, keywords = _unwrap(method)
     keywords = {**keywords, **kwargs}
     inner = inspect.unwrap(fn)
@@ -299,4 +335,63 @@ def spatial_map(attribution: Any, layout: Layout) -> np.ndarray:
     return a
 
 
-__all__ = ["Layout", "attribution_map", "input_layout", "spatial_map", "call_model"]
+def superpixel_sums(attribution: Any, segments: Any) -> np.ndarray:
+    """Total attribution of each superpixel: ``A_j = sum_{u in J_j} sum_c a_{u,c}``.
+
+    The bridge from pixel attributions (saliency, Integrated Gradients) to LIME's
+    superpixel weights: on a model that is linear in the pixels, LIME's limit
+    coefficient of superpixel ``j`` is this sum of ``lambda_u (xi_u - baseline_u)``
+    (course notebook ``course/13_lime_theory.ipynb``), and Integrated Gradients summed
+    per superpixel can be set next to LIME's weights.
+
+    Parameters
+    ----------
+    attribution : array or tensor
+        A map over the image: ``(H, W)``, ``(H, W, C)`` (channels last), or
+        ``(C, H, W)`` / ``(1, C, H, W)`` (channels first, as gradient methods return
+        for a torch image). Channels are summed.
+    segments : (H, W) int array
+        Superpixel labels ``0 .. d-1`` (every label below the largest counts, even
+        when empty: its sum is 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(d,)``
+        ``d = segments.max() + 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> seg = np.array([[0, 0], [1, 2]])
+    >>> superpixel_sums(np.array([[1.0, 2.0], [3.0, -4.0]]), seg).tolist()
+    [3.0, 3.0, -4.0]
+    >>> superpixel_sums(np.ones((1, 3, 2, 2)), seg).tolist()   # (1, C, H, W): channels summed
+    [6.0, 3.0, 3.0]
+    """
+    seg = np.asarray(segments)
+    if seg.ndim != 2 or seg.dtype.kind not in "iu" or seg.size == 0:
+        raise ValueError(f"segments must be a non-empty (H, W) int array, got {_describe(segments)}")
+    if seg.min() < 0:
+        raise ValueError(f"segments must hold labels >= 0, got minimum {int(seg.min())}")
+    a = to_numpy(attribution)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"attribution must hold real numbers, got dtype {a.dtype}")
+    while a.ndim > 3 and a.shape[0] == 1:
+        a = a[0]
+    if a.shape == seg.shape:
+        spatial = a
+    elif a.ndim == 3 and a.shape[:2] == seg.shape:
+        spatial = a.sum(axis=2)
+    elif a.ndim == 3 and a.shape[1:] == seg.shape:
+        spatial = a.sum(axis=0)
+    else:
+        raise ValueError(f"attribution must be (H, W), (H, W, C), (C, H, W) or (1, C, H, W) "
+                         f"with (H, W) = segments.shape {seg.shape}, got shape {a.shape}")
+    spatial = np.asarray(spatial, dtype=float)
+    if not np.all(np.isfinite(spatial)):
+        raise ValueError("attribution must be finite, got NaN or infinite values")
+    return np.bincount(seg.ravel(), weights=spatial.ravel(), minlength=int(seg.max()) + 1)
+
+
+__all__ = ["Layout", "attribution_map", "input_layout", "spatial_map", "call_model",
+           "superpixel_sums"]

@@ -12,6 +12,7 @@ again. See the course notebooks ``course/03_lime_algorithm.ipynb``,
 from __future__ import annotations
 
 import html
+import numbers
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -126,17 +127,47 @@ def fit_labels(
     }
 
 
+def _label_index(label, k: int, name: str) -> int:
+    """One output index: an int (numpy ints too, not bool, not 0.7) in ``0 .. k-1``."""
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, numbers.Integral):
+        raise TypeError(f"{name} must be output indices (ints), got {type(label).__name__} {label!r}")
+    label = int(label)
+    if not 0 <= label < k:
+        raise ValueError(
+            f"{name} must be output indices in 0..{k - 1} (the model returns {k} "
+            f"output{'s' if k != 1 else ''} per row), got {label}")
+    return label
+
+
 def choose_labels(first_prediction: np.ndarray, labels, top_labels) -> tuple[list[int], list | None]:
     """The labels to explain: ``labels`` if given, else the ``top_labels`` classes with
-    the highest output on the instance (row 0), highest first (as lime)."""
-    k = first_prediction.shape[0]
+    the highest output on the instance (row 0), highest first (as lime).
+
+    ``labels`` must be a non-empty sequence of distinct ints in ``0 .. k-1`` (or one
+    int), with ``k`` the number of model outputs; ``top_labels`` an int in ``1 .. k``.
+    """
+    k = int(np.shape(first_prediction)[0])
+    if k == 0:
+        raise ValueError("classifier_fn must return at least one output per row, got 0 columns")
     if labels is not None:
-        chosen = [int(lab) for lab in np.atleast_1d(labels)]
-        for lab in chosen:
-            if not 0 <= lab < k:
-                raise ValueError(f"labels must be class indices in 0..{k - 1}, got {lab}")
+        if isinstance(labels, (str, bytes)):
+            raise TypeError(f"labels must be a sequence of output indices (ints), got str {labels!r}")
+        try:
+            rank = np.ndim(labels)
+        except ValueError:  # a ragged nest numpy cannot shape
+            rank = 2
+        if rank > 1:
+            raise ValueError(f"labels must be one output index or a 1-D sequence of them, got {labels!r}")
+        items = [labels] if rank == 0 else list(labels)
+        if not items:
+            raise ValueError("labels must name at least one output to explain, got an empty sequence")
+        chosen = [_label_index(lab, k, "labels") for lab in items]
+        if len(set(chosen)) != len(chosen):
+            raise ValueError(f"labels must be distinct, got {chosen}")
         return chosen, None
     top_labels = check_int(top_labels, "top_labels", minimum=1)
+    if top_labels > k:
+        raise ValueError(f"top_labels must be <= {k}, the number of model outputs, got {top_labels}")
     top = [int(i) for i in np.argsort(first_prediction, kind="stable")[-top_labels:][::-1]]
     return top, top
 
@@ -219,6 +250,10 @@ class Explanation:
     def _label(self, target: int | None) -> int:
         if target is None:
             return self.labels[0]
+        if isinstance(target, (bool, np.bool_)) or not isinstance(target, numbers.Integral):
+            raise TypeError(
+                f"target must be one of the explained labels {self.labels} (an int), "
+                f"got {type(target).__name__} {target!r}")
         if target not in self.fits:
             raise ValueError(
                 f"target must be one of the explained labels {self.labels}, got {target!r}")

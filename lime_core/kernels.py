@@ -33,7 +33,9 @@ def cosine_distance(Z, reference=None) -> np.ndarray:
     """Cosine distance of every row of ``Z`` to ``reference``.
 
     ``D(z, r) = 1 - <z, r> / (|z| |r|)``, clipped to ``[0, 2]``; a row of zeros
-    has distance 1 (as in scikit-learn, which lime uses).
+    has distance 1 (as in scikit-learn, which lime uses). Entries beyond 1e±150 are
+    handled by scaling each row to ``max_j |z_j| = 1`` first (the cosine is
+    scale-invariant), so norms can neither overflow nor underflow.
 
     Parameters
     ----------
@@ -49,6 +51,15 @@ def cosine_distance(Z, reference=None) -> np.ndarray:
     See the course notebook ``course/03_lime_algorithm.ipynb``.
     """
     Z, ref = _rows_and_reference(Z, reference, "Z")
+    nonzero = np.abs(np.concatenate([Z.ravel(), ref]))
+    nonzero = nonzero[nonzero > 0]
+    if nonzero.size and (nonzero.max() > _SQUARE_SAFE[1] or nonzero.min() < _SQUARE_SAFE[0]):
+        # the cosine does not change when a row is scaled: bring every row to max |z_j| = 1
+        # first, so that norms and dot products cannot overflow
+        row_max = np.max(np.abs(Z), axis=1, keepdims=True)
+        Z = np.divide(Z, row_max, out=np.zeros_like(Z), where=row_max > 0)
+        ref_max = np.max(np.abs(ref), initial=0.0)
+        ref = ref / ref_max if ref_max > 0 else ref
     norms = np.linalg.norm(Z, axis=1)
     ref_norm = np.linalg.norm(ref)
     denom = norms * ref_norm
@@ -62,7 +73,9 @@ def euclidean_distance(Z, reference=None) -> np.ndarray:
 
     ``reference`` defaults to ``Z[0]`` (the instance). Tabular LIME uses it on the
     binary "same bin as the instance" representation; see
-    ``course/06_lime_tabular.ipynb``.
+    ``course/06_lime_tabular.ipynb``. Rows whose squares would overflow (entries above
+    about 1e154, or underflow, below 1e-154) are measured as ``m ||(z - r) / m||`` with
+    ``m = max_j |z_j - r_j|``; a distance that is itself beyond the float range is refused.
 
     Parameters
     ----------
@@ -80,14 +93,36 @@ def euclidean_distance(Z, reference=None) -> np.ndarray:
     [0.0, 1.0, 1.414]
     """
     Z, ref = _rows_and_reference(Z, reference, "Z")
-    return np.sqrt(np.sum((Z - ref) ** 2, axis=1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = Z - ref
+    if not np.all(np.isfinite(diff)):
+        raise ValueError("Z and reference differ by more than the largest float; rescale them")
+    return _row_norms(diff)
+
+
+def _row_norms(A: np.ndarray) -> np.ndarray:
+    """``||a||_2`` of every row; rows whose squares would overflow or underflow
+    (entries beyond 1e±150) are scaled by their largest entry first."""
+    m = np.max(np.abs(A), axis=1, initial=0.0)
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.sqrt(np.sum(A**2, axis=1))
+    odd = (m > _SQUARE_SAFE[1]) | ((m > 0) & (m < _SQUARE_SAFE[0]))
+    if np.any(odd):
+        with np.errstate(over="ignore", under="ignore"):
+            out[odd] = m[odd] * np.sqrt(np.sum((A[odd] / m[odd, None]) ** 2, axis=1))
+        if not np.all(np.isfinite(out)):
+            raise ValueError("a distance between rows of Z exceeds the largest float; rescale Z")
+    return out
 
 
 def exponential_kernel(distances, kernel_width: float) -> np.ndarray:
     """LIME's exponential kernel.
 
-    ``pi(d) = exp(-d^2 / (2 w^2))``, computed exactly as lime does,
-    ``sqrt(exp(-d^2 / w^2))``, so weights agree with lime bit for bit.
+    ``pi(d) = exp(-d^2 / (2 w^2))``, computed as lime does, ``sqrt(exp(-d^2 / w^2))``,
+    so weights agree with lime bit for bit, while ``d^2`` and ``w^2`` are ordinary
+    floats; for extreme widths or distances (``w`` or ``d`` beyond about 1e±150, where
+    squaring overflows or underflows) as ``exp(-(d / w)^2 / 2)``, which stays in
+    ``[0, 1]`` for every finite ``d >= 0`` and ``w > 0``.
 
     Parameters
     ----------
@@ -101,15 +136,24 @@ def exponential_kernel(distances, kernel_width: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Weights in ``(0, 1]``, the shape of ``distances``.
+        Weights in ``[0, 1]`` (1 at ``d = 0``), the shape of ``distances``.
 
     Examples
     --------
     >>> exponential_kernel([0.0, 0.25], 0.25).round(4).tolist()
+    [1.0, 0.6065]
+    >>> exponential_kernel([0.0, 1e200], 1e200).round(4).tolist()
     [1.0, 0.6065]
     """
     d = check_array(distances, "distances", ndim=(0, 1, 2))
     if np.any(d < 0):
         raise ValueError(f"distances must be >= 0, got a minimum of {float(d.min())}")
     w = check_positive(kernel_width, "kernel_width")
-    return np.sqrt(np.exp(-(d**2) / w**2))
+    with np.errstate(over="ignore", under="ignore"):
+        if _SQUARE_SAFE[0] < w < _SQUARE_SAFE[1] and np.all(d < _SQUARE_SAFE[1]):
+            return np.sqrt(np.exp(-(d**2) / w**2))
+        return np.exp(-0.5 * (d / w) ** 2)
+
+
+#: Widths and distances whose squares are normal floats: there the kernel is lime's formula.
+_SQUARE_SAFE = (1e-150, 1e150)

@@ -1,8 +1,11 @@
-"""Tabular LIME (lime 0.2.0.1's ``LimeTabularExplainer`` with the quartile discretiser).
+"""Tabular LIME (lime 0.2.0.1's ``LimeTabularExplainer``).
 
-Samples are drawn from the training distribution (bins, then values inside the bin),
-represented as ``1[same bin as the instance]``, weighted by the exponential kernel of
-their euclidean distance on that representation with width ``0.75 sqrt(p)``.
+Samples are drawn from the training distribution (bins of a quartile, decile or
+entropy discretiser, then values inside the bin), represented as
+``1[same bin as the instance]``, weighted by the exponential kernel of their euclidean
+distance on that representation with width ``0.75 sqrt(p)``. ``sampling="gaussian"``
+is lime's ``discretize_continuous=False``: rows from a normal around the training mean
+(lime's default) or around the instance (``sample_around_instance=True``).
 
 See the course notebook ``course/06_lime_tabular.ipynb``.
 """
@@ -29,6 +32,13 @@ from lime_core.perturbation import SAMPLINGS, TabularSampler
 from lime_core.surrogate import FEATURE_SELECTIONS
 
 
+def _check_row(row) -> np.ndarray:
+    row = check_array(row, "row", ndim=1)
+    if row.shape[0] == 0:
+        raise ValueError("row must have at least one entry (one per column), got an empty row")
+    return row
+
+
 def tabular_samples(
     row,
     classifier_fn: Callable,
@@ -39,13 +49,16 @@ def tabular_samples(
     sampling: str = "quartile",
     num_samples: int = 5000,
     random_state: RandomState = None,
+    training_labels=None,
+    sample_around_instance: bool = False,
 ) -> LimeSamples:
     """The model-facing half of tabular LIME: discretise, sample rows, predict, measure.
 
-    A :class:`TabularSampler` learns quartiles and bin statistics from
-    ``training_data``, draws ``num_samples`` rows around ``row`` (row 0 is ``row``),
-    the model scores them in one call, and the distances are the euclidean norms of
-    ``1 - z`` on the interpretable representation ``z_j = 1[same bin as row]``.
+    A :class:`TabularSampler` learns bin edges and bin statistics from
+    ``training_data``, draws ``num_samples`` rows (row 0 is ``row``), the model scores
+    them in one call, and the distances are the euclidean norms of ``1 - z`` on the
+    interpretable representation ``z_j = 1[same bin as row]`` (gaussian sampling:
+    of ``z - z_0`` on the standardised values, as lime).
 
     See the course notebook ``course/06_lime_tabular.ipynb``.
 
@@ -57,19 +70,27 @@ def tabular_samples(
     training_data : (m, p) array-like
         Defines quartiles, bin statistics and frequencies.
     feature_names : list of str, optional
-    categorical_features : sequence of int
+        One name per column (a single ``str`` is refused).
+    categorical_features : sequence of int, or a boolean mask of length p
         Columns sampled from their training frequencies, never discretised.
-    sampling : {"quartile", "gaussian"}
+    sampling : {"quartile", "decile", "entropy", "gaussian"}
+        lime's ``discretizer`` (``"quartile"``, its default, ``"decile"``,
+        ``"entropy"``), or ``"gaussian"`` for lime's ``discretize_continuous=False``.
         See :class:`lime_core.perturbation.TabularSampler`.
     num_samples : int >= 2
     random_state : int, Generator or None
+    training_labels : (m,) array-like, optional
+        Class of every training row; needed by ``sampling="entropy"`` only.
+    sample_around_instance : bool
+        Gaussian sampling only: centre the normal at ``row`` instead of the training
+        mean (lime's default is False, and so is ours).
 
     Returns
     -------
     LimeSamples
         ``data`` holds ``row``, the ``sampler`` and the model ``inputs`` (n, p).
     """
-    row = check_array(row, "row", ndim=1)
+    row = _check_row(row)
     training = check_array(training_data, "training_data", ndim=2, min_rows=2)
     if training.shape[1] != row.shape[0]:
         raise ValueError(
@@ -80,7 +101,9 @@ def tabular_samples(
     num_samples = check_int(num_samples, "num_samples", minimum=2)
     rng, recorded = check_random_state(random_state)
 
-    sampler = TabularSampler.fit(training, feature_names, categorical_features, sampling)
+    sampler = TabularSampler.fit(training, feature_names, categorical_features, sampling,
+                                 training_labels=training_labels,
+                                 sample_around_instance=sample_around_instance)
     Z, X = sampler.sample(row, num_samples, random_state=rng)
     predictions = check_model_output(classifier_fn(X), num_samples)
     return LimeSamples(
@@ -106,6 +129,8 @@ def explain_tabular(
     feature_selection: str = "auto",
     alpha: float = 1.0,
     random_state: RandomState = None,
+    training_labels=None,
+    sample_around_instance: bool = False,
 ) -> Explanation:
     """Explain ``classifier_fn``'s output on one table ``row``.
 
@@ -120,11 +145,14 @@ def explain_tabular(
 
     Parameters
     ----------
-    row, classifier_fn, training_data, feature_names, categorical_features, sampling, num_samples, random_state
+    row, classifier_fn, training_data, feature_names, categorical_features, sampling, num_samples, random_state, training_labels, sample_around_instance
         As in :func:`tabular_samples`.
     kernel_width : float, optional
         Default ``0.75 * sqrt(p)``.
-    target, labels, top_labels, num_features, feature_selection, alpha
+    target : int, optional
+        The one output explained (``labels=[target]``), as in
+        :func:`lime_core.lime_image.explain_image`.
+    labels, top_labels, num_features, feature_selection, alpha
         As in :func:`lime_core.lime_image.explain_image`.
 
     Returns
@@ -141,7 +169,7 @@ def explain_tabular(
     >>> int(np.argmax(np.abs(exp.attribution())))            # column 1 decides
     1
     """
-    row = check_array(row, "row", ndim=1)
+    row = _check_row(row)
     num_features = check_int(num_features, "num_features", minimum=1)
     if kernel_width is None:
         kernel_width = 0.75 * np.sqrt(row.shape[0])
@@ -150,7 +178,9 @@ def explain_tabular(
     alpha = check_positive(alpha, "alpha", allow_zero=True)
     samples = tabular_samples(row, classifier_fn, training_data, feature_names=feature_names,
                               categorical_features=categorical_features, sampling=sampling,
-                              num_samples=num_samples, random_state=random_state)
+                              num_samples=num_samples, random_state=random_state,
+                              training_labels=training_labels,
+                              sample_around_instance=sample_around_instance)
     return explain_from_samples(
         samples, kernel_width=kernel_width, target=target, labels=labels,
         top_labels=top_labels, num_features=num_features,

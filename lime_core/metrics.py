@@ -33,6 +33,7 @@ import numpy as np
 from lime_core._deprecation import renamed_arguments, warn_renamed
 from lime_core._validation import (
     RandomState,
+    _describe,
     check_array,
     check_callable,
     check_choice,
@@ -56,6 +57,9 @@ from lime_core.segmentation import relabel
 #: Named baselines of the metrics: zeros, the whole input's per-channel mean, a blur.
 BASELINES = ("zero", "channel_mean", "blur")
 UNITS = ("auto", "feature", "pixel", "patch", "superpixel")
+#: faithfulness_correlation draws its subsets as one (num_subsets, units) table of floats:
+#: at most this many entries (400 MB).
+MAX_SUBSET_ENTRIES = 50_000_000
 
 
 # --------------------------------------------------------------------------
@@ -147,20 +151,28 @@ class RoarResult:
 def _scores(model: Callable, canonical_batch: np.ndarray, layout: Layout,
             target: int | None) -> np.ndarray:
     """One model call on a batch in the canonical layout; the ``target`` column as ``(n,)``."""
-    out = call_model(model, layout.from_canonical(canonical_batch))
+    try:
+        out = call_model(model, layout.from_canonical(canonical_batch))
+    except ValueError as err:
+        if "NaN or infinite" not in str(err):
+            raise
+        raise ValueError(
+            f"{err} on inputs built from x and the baseline (largest magnitude "
+            f"{float(np.max(np.abs(canonical_batch))):.3g})") from err
     return select_target(out, target)
 
 
 def _baseline(x: np.ndarray, baseline: Any, blur_sigma: float, layout: Layout) -> np.ndarray:
     """The canonical input with every unit removed: zeros, channel mean, blur, or an array."""
     if isinstance(baseline, str) and baseline == "mean":
-        warn_renamed("metrics", "baseline='mean' (replacement='mean')", "baseline='channel_mean'",
-                     stacklevel=5)
+        warn_renamed("metrics", "baseline='mean' (replacement='mean')", "baseline='channel_mean'")
         baseline = "channel_mean"
     if not isinstance(baseline, str):
-        if isinstance(baseline, int | float) and not isinstance(baseline, bool):
+        if isinstance(baseline, int | float | np.number) and not isinstance(baseline, bool):
+            if not np.isfinite(baseline):
+                raise ValueError(f"baseline must be a finite number, got {baseline}")
             return np.full_like(x, float(baseline))
-        base = to_numpy(baseline)
+        base = to_numpy(baseline, "baseline")
         if base.shape == layout.shape:
             base = layout.to_canonical(base)
         if base.shape != x.shape:
@@ -232,6 +244,9 @@ def _prepare(model, x, attribution, target, unit, patch_size, segments, baseline
     if callable(attribution) and not hasattr(attribution, "shape"):
         attribution = attribution_map(attribution, model, x, target=target)
     spatial_attr = spatial_map(as_map(attribution, layout, target=target), layout)
+    if not np.all(np.isfinite(spatial_attr)):
+        raise ValueError("attribution contains NaN or infinite values (or values so large "
+                         "that their sum over colour channels overflows)")
     check_choice(unit, "unit", UNITS)
     patch_size = check_int(patch_size, "patch_size", minimum=1)
     blur_sigma = check_positive(blur_sigma, "blur_sigma")
@@ -275,8 +290,16 @@ def _curve(kind: str, model, x, attribution, target, steps, unit, patch_size, se
         scores[start : start + batch_size] = _scores(model, batch, layout, target)
         calls += 1
     fractions = counts / n_units
-    auc = float(np.trapezoid(scores, fractions))
-    return CurveResult(fractions, scores, auc, order, kind, direction, calls)
+    return CurveResult(fractions, scores, _area(scores, fractions), order, kind, direction, calls)
+
+
+def _area(scores: np.ndarray, fractions: np.ndarray) -> float:
+    """Trapezoid rule, on scores divided by their largest magnitude first: the average of
+    two scores near 1.8e308 is finite, their sum is not."""
+    top = float(np.max(np.abs(scores)))
+    if top == 0.0:
+        return 0.0
+    return float(np.trapezoid(scores / top, fractions)) * top
 
 
 # --------------------------------------------------------------------------
@@ -454,13 +477,22 @@ def faithfulness_correlation(
         subset_size = max(1, n_units // 4)
     subset_size = check_int(subset_size, "subset_size", minimum=1, maximum=n_units - 1)
     num_subsets = check_int(num_subsets, "num_subsets", minimum=2)
+    if num_subsets * n_units > MAX_SUBSET_ENTRIES:
+        raise ValueError(
+            f"num_subsets must be at most {MAX_SUBSET_ENTRIES // n_units} for x with {n_units} "
+            f"units (the subsets are drawn as a num_subsets x units table), got {num_subsets}"
+        )
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     rng, recorded = check_random_state(random_state)
 
     unit_score = _unit_scores(spatial_attr, units)
     ranks = np.argsort(rng.random((num_subsets, n_units)), axis=1)
     removed = ranks < subset_size  # (num_subsets, U), each row a uniform random subset
-    sums = removed.astype(float) @ unit_score
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = removed.astype(float) @ unit_score
+    if not np.all(np.isfinite(sums)):
+        raise ValueError("attribution values are so large that their sum over a subset of "
+                         f"{subset_size} units overflows; rescale the attribution")
     full = _scores(model, xc[None], layout, target)[0]
     calls = 1
     drops = np.empty(num_subsets)
@@ -488,8 +520,9 @@ def _ground_truth_mask(ground_truth: Any, shape: tuple[int, int]) -> np.ndarray:
         r0, c0, r1, c1 = (int(v) for v in ground_truth)
         if not (0 <= r0 < r1 <= shape[0] and 0 <= c0 < c1 <= shape[1]):
             raise ValueError(
-                f"ground_truth box (row0, col0, row1, col1) must satisfy 0 <= row0 < row1 <= "
-                f"{shape[0]} and 0 <= col0 < col1 <= {shape[1]}, got {tuple(ground_truth)}"
+                f"ground_truth box (row0, col0, row1, col1) must lie inside the attribution "
+                f"map of shape {shape}: 0 <= row0 < row1 <= {shape[0]} and "
+                f"0 <= col0 < col1 <= {shape[1]}, got {tuple(ground_truth)}"
             )
         mask = np.zeros(shape, dtype=bool)
         mask[r0:r1, c0:c1] = True
@@ -497,7 +530,8 @@ def _ground_truth_mask(ground_truth: Any, shape: tuple[int, int]) -> np.ndarray:
     mask = np.asarray(ground_truth)
     if mask.shape != shape:
         raise ValueError(
-            f"ground_truth must be a box (row0, col0, row1, col1) or a mask of shape {shape}, "
+            f"ground_truth must be a box (row0, col0, row1, col1) or a mask of the attribution "
+            f"map's shape {shape}, "
             f"got {'shape ' + str(mask.shape)}"
         )
     if mask.dtype != bool:
@@ -516,13 +550,19 @@ def _attribution_map(attribution: Any) -> np.ndarray:
     channel axis: the first when it has 1, 3 or 4 entries (torch's ``(C, H, W)``) and
     the last has not, else the last (``(H, W, C)``).
     """
-    a = to_numpy(as_map(attribution))
+    a = to_numpy(as_map(attribution), "attribution")
     while a.ndim > 2 and a.shape[0] == 1:
         a = a[0]
     a = check_array(a, "attribution", ndim=(2, 3))
+    if a.size == 0:
+        raise ValueError(f"attribution must not be empty, got shape {a.shape}")
     if a.ndim == 3:
         channels_first = a.shape[0] in (1, 3, 4) and a.shape[-1] not in (1, 3, 4)
-        a = a.sum(axis=0 if channels_first else -1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = a.sum(axis=0 if channels_first else -1)
+        if not np.all(np.isfinite(a)):
+            raise ValueError("attribution values are so large that their sum over colour "
+                             "channels overflows; rescale the attribution")
     return a
 
 
@@ -606,7 +646,7 @@ def pointing_game(attribution: Any, ground_truth: Any, *, tolerance: int = 0) ->
     """
     a = _attribution_map(attribution)
     gt = _ground_truth_mask(ground_truth, a.shape)
-    tolerance = check_int(tolerance, "tolerance", minimum=0)
+    tolerance = min(check_int(tolerance, "tolerance", minimum=0), max(a.shape))
     if tolerance:
         from scipy.ndimage import binary_dilation
 
@@ -634,6 +674,8 @@ def _as_weights(attribution: Any, d: int | None, name: str = "attribution") -> n
                 raise ValueError(f"{name} has feature index {j} outside [0, {d - 1}]")
             vec[j] = float(w)
         return vec
+    if attribution is None or isinstance(attribution, str | bytes):
+        raise TypeError(f"{name} must be an array of numbers, got {_describe(attribution)}")
     return check_array(attribution, name, ndim=1)
 
 
@@ -669,6 +711,12 @@ def recall_at_k(attribution: Any, true_features: Sequence[int], k: int | None = 
     attribution = as_map(attribution)
     if hasattr(attribution, "detach"):
         attribution = to_numpy(attribution)
+    if isinstance(attribution, list | dict) and len(attribution) == 0:
+        raise ValueError("attribution must hold at least one feature weight, got an empty "
+                         f"{type(attribution).__name__}")
+    if isinstance(true_features, str | bytes | dict) or not hasattr(true_features, "__iter__"):
+        raise TypeError(
+            f"true_features must be a list of int indices, got {_describe(true_features)}")
     gold = np.asarray(list(true_features))
     if gold.size == 0 or gold.dtype.kind not in "iu":
         raise ValueError(f"true_features must be a non-empty list of int indices, got {gold!r}")
@@ -680,6 +728,8 @@ def recall_at_k(attribution: Any, true_features: Sequence[int], k: int | None = 
         d_hint = max(d_hint, max(int(j) for j, _ in pairs) + 1)
     a = _as_weights(attribution, d_hint)
     d = a.shape[0]
+    if d == 0:
+        raise ValueError("attribution must hold at least one feature weight, got an empty array")
     if gold.min() < 0 or gold.max() >= d:
         raise ValueError(f"true_features must be indices in [0, {d - 1}], got {gold.tolist()}")
     k = gold.size if k is None else check_int(k, "k", minimum=1, maximum=d)
@@ -718,6 +768,27 @@ def pixel_map(attribution: Any) -> np.ndarray:
     [[3.0, 3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0, 3.0]]
     """
     return _attribution_map(attribution)
+
+
+def _explained(explain_fn: Callable, seed: int) -> np.ndarray:
+    """``explain_fn(seed)`` as a finite float array (a ``ValueError`` naming ``explain_fn``
+    for NaN, infinity or an empty map: Jaccard on them would be meaningless)."""
+    a = to_numpy(as_map(explain_fn(seed)), f"explain_fn({seed})")
+    if a.size == 0:
+        raise ValueError(f"explain_fn({seed}) returned an empty attribution")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(
+            f"explain_fn({seed}) returned an attribution with NaN or infinite values; "
+            "stability of such maps is undefined")
+    return a
+
+
+def _segment_labels(segments: Any) -> np.ndarray:
+    """Superpixel labels ``0 .. S-1`` from an int ``(H, W)`` array."""
+    seg = check_array(segments, "segments", ndim=2, dtype=None)
+    if seg.dtype.kind not in "iu" or seg.size == 0:
+        raise ValueError(f"segments must be a non-empty int array (H, W), got {_describe(seg)}")
+    return relabel(seg)
 
 
 def stability(
@@ -761,19 +832,32 @@ def stability(
     StabilityResult
     """
     check_callable(explain_fn, "explain_fn")
+    if isinstance(seeds, str | bytes | dict) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a list of int seeds, got {_describe(seeds)}")
     seeds = list(seeds)
     if len(seeds) < 2:
         raise ValueError(f"seeds must hold at least 2 seeds, got {len(seeds)}")
+    for i, seed in enumerate(seeds):
+        check_int(seed, f"seeds[{i}]", minimum=0)
     if segments is None:
-        maps = [to_numpy(as_map(explain_fn(s))).ravel() for s in seeds]
+        maps = [_explained(explain_fn, s).ravel() for s in seeds]
     else:
-        labels = relabel(np.asarray(segments))
-        maps = [np.bincount(labels.ravel(), weights=pixel_map(explain_fn(s)).ravel(),
-                            minlength=int(labels.max()) + 1) for s in seeds]
+        labels = _segment_labels(segments)
+        maps = []
+        for s in seeds:
+            spatial = pixel_map(_explained(explain_fn, s))
+            if spatial.shape != labels.shape:
+                raise ValueError(
+                    f"segments must have the shape {spatial.shape} of the maps explain_fn "
+                    f"returns, got {labels.shape}")
+            maps.append(np.bincount(labels.ravel(), weights=spatial.ravel(),
+                                    minlength=int(labels.max()) + 1))
     d = maps[0].size
     if any(m.size != d for m in maps):
         raise ValueError("explain_fn must return attributions of the same size for every seed")
-    k = check_int(k, "k", minimum=1, maximum=d)
+    k = check_int(k, "k", minimum=1)
+    if k > d:
+        raise ValueError(f"k must be <= {d}, the number of features explain_fn returns, got {k}")
     A = np.vstack(maps)
     R = np.abs(A) if absolute else A
     tops = [set(np.argsort(-r, kind="stable")[:k].tolist()) for r in R]
@@ -799,6 +883,19 @@ def remove_top_features(X: np.ndarray, attributions: np.ndarray, fraction: float
     removed = np.zeros((n, d), dtype=bool)
     np.put_along_axis(removed, order[:, :n_remove], True, axis=1)
     return np.where(removed, fill[None, :], X)
+
+
+def _class_labels(y: Any, name: str) -> np.ndarray:
+    """Class labels (ints, bools or strings; floats only when they are whole numbers)."""
+    if y is None or isinstance(y, str | bytes | dict):
+        raise TypeError(f"{name} must be an array of class labels, got {_describe(y)}")
+    y = np.asarray(y)
+    if y.dtype.kind == "O":
+        raise TypeError(f"{name} must be an array of class labels, got {_describe(y)}")
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y) & (np.round(y) == y)):
+        raise ValueError(
+            f"{name} must hold class labels (accuracy is computed), got non-integer numbers")
+    return y
 
 
 @renamed_arguments(old_positional=("train_fn", "X_train", "y_train", "X_test", "y_test",
@@ -846,8 +943,8 @@ def roar(
     check_callable(train_fn, "train_fn")
     X_train = check_array(X_train, "X_train", ndim=2, min_rows=1)
     X_test = check_array(X_test, "X_test", ndim=2, min_rows=1)
-    y_train = np.asarray(y_train)
-    y_test = np.asarray(y_test)
+    y_train = _class_labels(y_train, "y_train")
+    y_test = _class_labels(y_test, "y_test")
     if y_train.shape != (X_train.shape[0],):
         raise ValueError(f"y_train must have shape ({X_train.shape[0]},), got {y_train.shape}")
     if y_test.shape != (X_test.shape[0],):

@@ -34,8 +34,7 @@ def _image_baseline_name(baseline, where: str):
     if baseline is None:
         return "superpixel_mean"
     if isinstance(baseline, str) and baseline == "mean":
-        warn_renamed(where, "baseline='mean' (hide_color='mean')", "baseline='superpixel_mean'",
-                     stacklevel=4)
+        warn_renamed(where, "baseline='mean' (hide_color='mean')", "baseline='superpixel_mean'")
         return "superpixel_mean"
     return baseline
 
@@ -411,7 +410,16 @@ def perturb_text(domain: TextDomain, Z) -> list[str]:
 
 # ---------------------------------------------------------------- tables
 
-SAMPLINGS = ("quartile", "gaussian")
+#: How tabular LIME draws rows: inside the bins of a discretiser (lime's
+#: ``discretizer="quartile"``, ``"decile"``, ``"entropy"``) or from a Gaussian
+#: (lime's ``discretize_continuous=False``).
+SAMPLINGS = ("quartile", "decile", "entropy", "gaussian")
+#: Percentiles that cut a continuous column, per discretiser (lime's).
+PERCENTILES = {"quartile": (25, 50, 75), "decile": (10, 20, 30, 40, 50, 60, 70, 80, 90)}
+#: Largest magnitude accepted in a table: differences of two entries must stay finite.
+MAX_TABLE_MAGNITUDE = 1e300
+#: Depth of lime's entropy tree (at most 2^3 = 8 bins per column).
+ENTROPY_MAX_DEPTH = 3
 
 
 def truncated_normal(rng: np.random.Generator, lo, hi, mu, sd, index=None) -> np.ndarray:
@@ -459,24 +467,172 @@ def _column_indices(indices, name: str) -> list:
     return [j.item() if isinstance(j, np.generic) else j for j in indices]
 
 
+def _is_bool_mask(value) -> bool:
+    """True for a 1-d sequence of bools (``[True, False]``, ``np.array(mask)``), not ``[]``."""
+    if value is None or isinstance(value, (str, bytes)) or np.ndim(value) != 1 or len(value) == 0:
+        return False
+    return np.asarray(value).dtype == bool
+
+
+def _feature_names(feature_names, p: int) -> list[str]:
+    """``feature_names`` as ``p`` strings; a single ``str`` is refused (it is not a list
+    of names: ``'abcd'`` would become four one-letter names)."""
+    if feature_names is None:
+        return [str(j) for j in range(p)]
+    try:
+        rank = np.ndim(feature_names)
+    except ValueError:  # a ragged nest numpy cannot shape
+        rank = 2
+    if isinstance(feature_names, (str, bytes)) or rank != 1:
+        raise TypeError(
+            f"feature_names must be a list of {p} names, got {type(feature_names).__name__} "
+            f"{feature_names!r:.60}")
+    names = [str(f) for f in feature_names]
+    if len(names) != p:
+        raise ValueError(f"feature_names must have {p} entries, got {len(names)}")
+    return names
+
+
+def _scale(column: np.ndarray) -> float:
+    """A power of two ``s`` with ``column / s`` of order 1 when ``max |column|`` is above
+    1e100 or below 1e-100 (so ``column**2`` can neither overflow nor underflow), else 1.
+    Dividing by a power of two is exact: the statistics below are bit for bit those of
+    the unscaled column, times ``s``."""
+    biggest = float(np.max(np.abs(column), initial=0.0))
+    if biggest == 0 or 1e-100 <= biggest <= 1e100:
+        return 1.0
+    return float(2.0 ** np.floor(np.log2(biggest)))
+
+
+def percentile_edges(column, percentiles) -> np.ndarray:
+    """Bin edges of a column at the given ``percentiles`` (lime's quartile and decile
+    discretisers), repeated edges merged: ``np.unique(np.percentile(column, q))``.
+
+    Parameters
+    ----------
+    column : (m,) array of float
+    percentiles : sequence of float in [0, 100]
+        :data:`PERCENTILES` holds lime's: quartiles (25, 50, 75) and deciles.
+
+    Returns
+    -------
+    numpy.ndarray, sorted distinct edges; bin ``b`` is ``(edges[b-1], edges[b]]``
+
+    Examples
+    --------
+    >>> percentile_edges(np.arange(9.0), (25, 50, 75)).tolist()
+    [2.0, 4.0, 6.0]
+    """
+    return np.unique(np.percentile(np.asarray(column, dtype=float), percentiles))
+
+
+def entropy_edges(column, labels, max_depth: int = ENTROPY_MAX_DEPTH) -> np.ndarray:
+    """Bin edges of a column from an entropy decision tree on the training labels
+    (lime's ``EntropyDiscretizer``: a depth-3 ``DecisionTreeClassifier(criterion=
+    "entropy")`` fitted on this one column).
+
+    A node holding the sorted values ``x_1 <= ... <= x_m`` with labels ``y`` is cut at
+    the position ``i`` that minimises the weighted child entropy
+    ``i H(y_1..y_i) + (m - i) H(y_{i+1}..y_m)``, ``H = -sum_k p_k log p_k``, among the
+    positions where ``x_i < x_{i+1}`` (the first one on ties); the edge is the midpoint
+    ``(x_i + x_{i+1}) / 2``. Pure nodes, constant nodes and nodes at ``max_depth`` are
+    leaves. With no cut at all, the median is the one edge (as lime). Values are rounded
+    to float32 first when float32 can hold them, as scikit-learn's tree does, so edges
+    and their printed names are lime's; unlike scikit-learn, values closer than 1e-7
+    can still be cut apart (lime would fall back to the median for a column of scale
+    1e-8).
+
+    Parameters
+    ----------
+    column : (m,) array of float
+    labels : (m,) array of class labels (any values)
+    max_depth : int
+
+    Returns
+    -------
+    numpy.ndarray, sorted edges
+
+    Examples
+    --------
+    >>> entropy_edges([1.0, 2.0, 3.0, 4.0], [0, 0, 1, 1]).tolist()
+    [2.5]
+    """
+    x = np.asarray(column, dtype=float)
+    _, codes = np.unique(np.asarray(labels), return_inverse=True)
+    # scikit-learn's tree (lime's) sees float32 values; so do we where float32 can hold
+    # them, so that an edge such as 0.025 (between 0.02 and 0.03) is lime's 0.0249999...
+    # and prints as lime prints it ("0.02")
+    with np.errstate(over="ignore", under="ignore"):
+        x32 = x.astype(np.float32)
+    seen = x
+    if np.all(np.isfinite(x32)) and np.all((x == 0) | (np.abs(x32) >= np.finfo(np.float32).tiny)):
+        seen = x32.astype(float)
+    order = np.argsort(seen, kind="stable")
+    xs, onehot = seen[order], np.eye(codes.max() + 1)[codes.ravel()[order]]
+    edges: list[float] = []
+
+    def child_entropy(counts, n):  # n H(counts / n), one row per candidate position
+        p = counts / n[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # in bits, class after class, as scikit-learn sums it (ties break alike)
+            terms = np.where(p > 0, p * (np.log(p) / np.log(2.0)), 0.0)
+        h = np.zeros(len(n))
+        for k in range(terms.shape[1]):
+            h -= terms[:, k]
+        return n * h
+
+    def split(lo: int, hi: int, depth: int) -> None:
+        counts = onehot[lo:hi]
+        if depth >= max_depth or hi - lo < 2 or counts.sum(axis=0).max() == hi - lo or xs[lo] == xs[hi - 1]:
+            return
+        left = np.cumsum(counts, axis=0)[:-1]        # position i = 1..m-1: first i rows on the left
+        right = counts.sum(axis=0) - left
+        n_left = np.arange(1, hi - lo, dtype=float)
+        gain = -child_entropy(right, (hi - lo) - n_left) - child_entropy(left, n_left)
+        gain[xs[lo + 1 : hi] <= xs[lo : hi - 1]] = -np.inf  # no cut between equal values
+        i = int(np.argmax(gain)) + 1
+        a, b = xs[lo + i - 1], xs[lo + i]
+        mid = a / 2 + b / 2                                   # no overflow near 1e308
+        edges.append(float(a if mid >= b else mid))
+        split(lo, lo + i, depth + 1)
+        split(lo + i, hi, depth + 1)
+
+    split(0, len(xs), 0)
+    if not edges:
+        return np.array([np.median(x)])
+    return np.unique(edges)
+
+
+def _check_magnitude(X: np.ndarray, name: str) -> None:
+    biggest = float(np.max(np.abs(X), initial=0.0))
+    if biggest > MAX_TABLE_MAGNITUDE:
+        raise ValueError(
+            f"{name} must have entries of magnitude <= {MAX_TABLE_MAGNITUDE:g} (differences of "
+            f"two values must stay finite), got {biggest:g}; rescale the column")
+
+
 @dataclass
 class TabularSampler:
     """What tabular LIME learns from the training data.
 
-    ``sampling="quartile"`` (lime's default): each continuous feature is cut at its
-    training quartiles; a sample draws a bin per feature from the training bin
-    frequencies, then a value inside the bin from a normal with that bin's mean and
-    standard deviation truncated to the bin (as lime does; drawn here by inverse CDF,
-    :func:`truncated_normal`, not with ``scipy.stats.truncnorm``, so the numbers differ
-    from lime's while the distribution is the same). The interpretable
-    feature is ``1[bin of sample == bin of instance]``.
+    ``sampling="quartile"`` (lime's default), ``"decile"`` or ``"entropy"``: each
+    continuous feature is cut into bins (at its training quartiles, deciles, or the
+    cuts of an entropy tree on ``training_labels``, :func:`entropy_edges`); a sample
+    draws a bin per feature from the training bin frequencies, then a value inside the
+    bin from a normal with that bin's mean and standard deviation truncated to the bin
+    (as lime does; drawn here by inverse CDF, :func:`truncated_normal`, not with
+    ``scipy.stats.truncnorm``, so the numbers differ from lime's while the distribution
+    is the same). The interpretable feature is ``1[bin of sample == bin of instance]``.
 
-    ``sampling="gaussian"``: ``x' ~ N(x, diag(std^2))`` with the training standard
-    deviations; the interpretable features are the standardised values
-    ``(x' - mean) / std``.
+    ``sampling="gaussian"`` (lime's ``discretize_continuous=False``):
+    ``x' ~ N(c, diag(std^2))`` with the training standard deviations, centred at the
+    training mean ``c = mean`` (lime's default) or at the instance ``c = x``
+    (``sample_around_instance=True``); the interpretable features are the
+    standardised values ``(x' - mean) / std``.
 
-    Categorical features are drawn from their training frequencies in both modes;
-    their interpretable feature is ``1[value == instance's value]``.
+    Categorical features (column indices, or a boolean mask over the columns) are drawn
+    from their training frequencies in every mode; their interpretable feature is
+    ``1[value == instance's value]``.
 
     See the course notebook ``course/06_lime_tabular.ipynb``.
     """
@@ -486,80 +642,153 @@ class TabularSampler:
     sampling: str
     mean: np.ndarray
     std: np.ndarray
-    quartiles: list[np.ndarray]
+    edges: list[np.ndarray]
     values: list[np.ndarray]
     freqs: list[np.ndarray]
     bin_mean: list[np.ndarray]
     bin_std: list[np.ndarray]
     bin_min: list[np.ndarray]
     bin_max: list[np.ndarray]
+    sample_around_instance: bool = False
+
+    @property
+    def quartiles(self) -> list[np.ndarray]:
+        """The bin edges of every column (the old name, from when they were quartiles)."""
+        return self.edges
 
     @classmethod
-    def fit(cls, training_data, feature_names=None, categorical_features=(), sampling="quartile"):
-        """Learn quartiles, bin statistics and frequencies from ``training_data`` (n, p)."""
+    def fit(cls, training_data, feature_names=None, categorical_features=(), sampling="quartile",
+            *, training_labels=None, sample_around_instance: bool = False):
+        """Learn bin edges, bin statistics and frequencies from ``training_data`` (m, p).
+
+        ``training_labels`` (m,) are needed by ``sampling="entropy"`` only (lime's
+        ``training_labels``); ``sample_around_instance`` applies to ``"gaussian"`` only.
+        """
         X = check_array(training_data, "training_data", ndim=2, min_rows=2)
         check_choice(sampling, "sampling", SAMPLINGS)
-        p = X.shape[1]
-        if feature_names is None:
-            feature_names = [str(j) for j in range(p)]
-        feature_names = [str(f) for f in feature_names]
-        if len(feature_names) != p:
-            raise ValueError(f"feature_names must have {p} entries, got {len(feature_names)}")
+        if not isinstance(sample_around_instance, (bool, np.bool_)):
+            raise TypeError(f"sample_around_instance must be True or False, got {sample_around_instance!r}")
+        if sample_around_instance and sampling != "gaussian":
+            raise ValueError(
+                f"sample_around_instance=True needs sampling='gaussian'; sampling={sampling!r} "
+                "draws every row from the training bins")
+        _check_magnitude(X, "training_data")
+        m, p = X.shape
+        if p == 0:
+            raise ValueError(f"training_data must have at least one column, got shape {X.shape}")
+        feature_names = _feature_names(feature_names, p)
         categorical = np.zeros(p, dtype=bool)
+        if _is_bool_mask(categorical_features):   # a mask over the columns, one bool each
+            if len(categorical_features) != p:
+                raise ValueError(f"categorical_features as a boolean mask must have {p} entries "
+                                 f"(one per column), got {len(categorical_features)}")
+            categorical[:] = np.asarray(categorical_features)
+            categorical_features = ()
         for j in _column_indices(categorical_features, "categorical_features"):
             categorical[check_int(j, "categorical_features", minimum=0, maximum=p - 1)] = True
-        std = X.std(axis=0)
+        labels = None
+        if sampling == "entropy":
+            if training_labels is None:
+                raise ValueError("training_labels must be given for sampling='entropy' "
+                                 "(the entropy tree splits on them), got None")
+            labels = np.asarray(training_labels)
+            if labels.ndim != 1 or labels.shape[0] != m:
+                raise ValueError(f"training_labels must have shape ({m},) (one per training row), "
+                                 f"got shape {labels.shape}")
+            if labels.dtype.kind in "fc" and not np.all(np.isfinite(labels)):
+                raise ValueError("training_labels contains NaN or infinite values")
+        scales = np.array([_scale(X[:, j]) for j in range(p)])
+        mean = (X / scales).mean(axis=0) * scales
+        std = (X / scales).std(axis=0) * scales
         std[std == 0] = 1.0
-        all_quartiles = np.percentile(X, [25, 50, 75], axis=0)
-        fields = {k: [] for k in ("quartiles", "values", "freqs", "bin_mean", "bin_std", "bin_min", "bin_max")}
+        fields = {k: [] for k in ("edges", "values", "freqs", "bin_mean", "bin_std", "bin_min", "bin_max")}
         for j in range(p):
             col = X[:, j]
+            if sampling == "gaussian" and not categorical[j]:   # drawn from a normal, no bins
+                for key in fields:
+                    fields[key].append(np.array([]))
+                continue
             if categorical[j]:
-                qts, codes = np.array([]), col
+                edges, codes = np.array([]), col
             else:
-                qts = np.unique(all_quartiles[:, j])
-                codes = np.searchsorted(qts, col)
+                edges = (entropy_edges(col, labels) if sampling == "entropy"
+                         else percentile_edges(col, PERCENTILES.get(sampling, PERCENTILES["quartile"])))
+                codes = np.searchsorted(edges, col)
             values, counts = np.unique(codes, return_counts=True)
-            fields["quartiles"].append(qts)
+            fields["edges"].append(edges)
             fields["values"].append(values)
             fields["freqs"].append(counts / counts.sum())
             if categorical[j]:
                 for key in ("bin_mean", "bin_std", "bin_min", "bin_max"):
                     fields[key].append(np.array([]))
                 continue
-            # per-bin mean and standard deviation (0 for empty bins, + 1e-11 as lime)
-            n_bins = len(qts) + 1
+            # per-bin mean and standard deviation (0 for empty bins, + 1e-11 as lime),
+            # computed on col / s so that squares can neither overflow nor underflow
+            # (the 1e-11 is in units of s: lime's absolute 1e-11 whenever s = 1)
+            s = scales[j]
+            scaled = col / s
+            n_bins = len(edges) + 1
             size = np.bincount(codes, minlength=n_bins)
-            total = np.bincount(codes, weights=col, minlength=n_bins)
-            squares = np.bincount(codes, weights=col**2, minlength=n_bins)
-            mean = np.divide(total, size, out=np.zeros(n_bins), where=size > 0)
-            var = np.divide(squares, size, out=np.zeros(n_bins), where=size > 0) - mean**2
-            fields["bin_mean"].append(mean)
-            fields["bin_std"].append(np.sqrt(np.clip(var, 0, None)) + 1e-11)
-            fields["bin_min"].append(np.concatenate([[col.min()], qts]))
-            fields["bin_max"].append(np.concatenate([qts, [col.max()]]))
-        return cls(feature_names, categorical, sampling, X.mean(axis=0), std, **fields)
+            total = np.bincount(codes, weights=scaled, minlength=n_bins)
+            squares = np.bincount(codes, weights=scaled**2, minlength=n_bins)
+            bin_mean = np.divide(total, size, out=np.zeros(n_bins), where=size > 0)
+            var = np.divide(squares, size, out=np.zeros(n_bins), where=size > 0) - bin_mean**2
+            fields["bin_mean"].append(s * bin_mean)
+            fields["bin_std"].append(s * (np.sqrt(np.clip(var, 0, None)) + 1e-11))
+            fields["bin_min"].append(np.concatenate([[col.min()], edges]))
+            fields["bin_max"].append(np.concatenate([edges, [col.max()]]))
+        return cls(feature_names, categorical, sampling, mean, std, **fields,
+                   sample_around_instance=bool(sample_around_instance))
+
+    def _check_row(self, row) -> np.ndarray:
+        p = len(self.feature_names)
+        row = check_array(row, "row", ndim=1)
+        if row.shape[0] != p:
+            raise ValueError(f"row must have {p} entries (one per training column), got {row.shape[0]}")
+        _check_magnitude(row, "row")
+        return row
 
     def bins(self, X) -> np.ndarray:
         """Bin index (or category value) of every entry of ``X`` (n, p)."""
         X = np.atleast_2d(X)
         out = X.astype(float).copy()
         for j in np.flatnonzero(~self.categorical):
-            out[:, j] = np.searchsorted(self.quartiles[j], X[:, j])
+            out[:, j] = np.searchsorted(self.edges[j], X[:, j])
         return out
 
+    def represent(self, X, row) -> np.ndarray:
+        """The interpretable representation ``Z`` of model inputs ``X`` (n, p) around ``row``.
+
+        Binned modes: ``Z_ij = 1[bin of X_ij == bin of row_j]``. Gaussian mode:
+        ``Z_ij = (X_ij - mean_j) / std_j`` for continuous columns and
+        ``1[X_ij == row_j]`` for categorical ones (lime's ``scaled_data``).
+        """
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        row = np.asarray(row, dtype=float)
+        same = self.bins(X) == self.bins(row[None, :])
+        if self.sampling != "gaussian":
+            return same.astype(float)
+        return np.where(self.categorical, same, (X - self.mean) / self.std)
+
+    @staticmethod
+    def _category_name(name: str, value: float) -> str:
+        """``"colour=2"`` for an integral value (lime's ``'%s=%s' % (name, int(value))``),
+        ``"colour=2.5"`` otherwise."""
+        value = float(value)
+        return f"{name}={int(value)}" if value.is_integer() else f"{name}={value!r}"
+
     def names(self, row) -> list[str]:
-        """Readable interpretable features for ``row``: ``"age <= 30.00"``,
-        ``"30.00 < age <= 45.00"``, ``"age > 45.00"``, ``"colour=2.0"``; plain names
+        """Readable interpretable features for ``row``, lime's strings: ``"age <= 30.00"``,
+        ``"30.00 < age <= 45.00"``, ``"age > 45.00"``, ``"colour=2"``; plain names
         for continuous features in gaussian mode."""
         out = []
         for j, name in enumerate(self.feature_names):
             if self.categorical[j]:
-                out.append(f"{name}={row[j]}")
+                out.append(self._category_name(name, row[j]))
             elif self.sampling == "gaussian":
                 out.append(name)
             else:
-                q = self.quartiles[j]
+                q = self.edges[j]
                 b = int(np.searchsorted(q, row[j]))
                 if b == 0:
                     out.append(f"{name} <= {q[0]:.2f}")
@@ -573,7 +802,7 @@ class TabularSampler:
                        old_positional=("self", "row", "num_samples", "random_state"))
     def sample(self, row, num_samples: int, *,
                random_state: RandomState = None) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``num_samples`` rows around ``row``; row 0 is ``row`` itself.
+        """Draw ``num_samples`` rows; row 0 is ``row`` itself.
 
         Parameters
         ----------
@@ -587,30 +816,31 @@ class TabularSampler:
         Z : (n, p) interpretable representation (row 0: all ones for binary features)
         X : (n, p) model inputs
         """
+        row = self._check_row(row)
+        n = check_int(num_samples, "num_samples", minimum=1)
         rng, _ = check_random_state(random_state)
         p = len(self.feature_names)
-        n = num_samples
         X = np.empty((n, p))
-        Z = np.empty((n, p))
+        Z = np.ones((n, p))
         row_bins = self.bins(row[None, :])[0]
         if self.sampling == "gaussian":
-            X[:] = row + rng.normal(size=(n, p)) * self.std
-            Z[:] = (X - self.mean) / self.std
+            centre = row if self.sample_around_instance else self.mean
+            X[:] = centre + rng.normal(size=(n, p)) * self.std
         for j in range(p):
             if self.sampling == "gaussian" and not self.categorical[j]:
                 continue
             drawn = draw_categories(rng, self.values[j], self.freqs[j], n)
-            Z[:, j] = drawn == row_bins[j]
+            Z[:, j] = drawn == row_bins[j]   # the drawn bin (lime's data), not re-binned
             if self.categorical[j]:
                 X[:, j] = drawn
                 continue
-            b = drawn.astype(int)
-            # a bin of zero width (a repeated quartile value) holds that single value
+            # a bin of zero width (a repeated edge value) holds that single value
             X[:, j] = truncated_normal(
-                rng, self.bin_min[j], self.bin_max[j], self.bin_mean[j], self.bin_std[j], index=b
+                rng, self.bin_min[j], self.bin_max[j], self.bin_mean[j], self.bin_std[j],
+                index=drawn.astype(int),
             )
         X[0] = row
-        Z[0] = (row - self.mean) / self.std if self.sampling == "gaussian" else 1.0
+        Z[0] = 1.0
         if self.sampling == "gaussian":
-            Z[0, self.categorical] = 1.0
+            Z[:, ~self.categorical] = (X[:, ~self.categorical] - self.mean[~self.categorical]) / self.std[~self.categorical]
         return Z, X

@@ -145,13 +145,28 @@ def explanation_matrix(
                     f"explanations[{i}] uses {name!r}, which is not in it"
                 )
             W[i, column[name]] += abs(weight)
+    if not np.all(np.isfinite(W)):
+        bad = int(np.argwhere(~np.isfinite(W))[0, 0])
+        raise ValueError(
+            f"explanations must have finite weights; explanations[{bad}] has a NaN or "
+            "infinite weight"
+        )
     return W, names
 
 
 def global_importance(W: np.ndarray) -> np.ndarray:
     """``I_j = sqrt(sum_i |W_ij|)`` (the square root rewards features that matter in
-    many explanations without letting one feature dominate)."""
-    return np.sqrt(np.abs(W).sum(axis=0))
+    many explanations without letting one feature dominate).
+
+    Computed as ``sqrt(m) sqrt(sum_i |W_ij| / m)`` with ``m = max |W|``: the same
+    number, but the column sums of weights near ``1e308`` no longer overflow to ``inf``
+    (``I_j`` itself is at most ``sqrt(n m)``, always finite).
+    """
+    A = np.abs(np.asarray(W, dtype=float))
+    top = float(A.max()) if A.size else 0.0
+    if top == 0.0:
+        return np.zeros(A.shape[1] if A.ndim == 2 else 0)
+    return np.sqrt(top) * np.sqrt((A / top).sum(axis=0))
 
 
 def coverage(W: np.ndarray, importance: np.ndarray, indices: Sequence[int]) -> float:
@@ -214,6 +229,9 @@ def submodular_pick(
                 "target is only used with a list of explanations, not with a matrix; "
                 f"got target={target!r}"
             )
+        if explanations_or_matrix is None:
+            raise TypeError("explanations_or_matrix must be a list of Explanation objects or an "
+                            "(n, d') array, got None")
         W = np.abs(check_array(explanations_or_matrix, "explanations_or_matrix", ndim=2, min_rows=1))
         if W.shape[1] == 0:
             raise ValueError(

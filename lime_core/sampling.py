@@ -15,6 +15,10 @@ from lime_core._validation import RandomState, check_choice, check_int, check_ra
 SCHEMES = ("bernoulli", "uniform_count")
 #: Enumerating all 2^d masks is refused above this many features.
 MAX_ENUMERATED_FEATURES = 20
+#: Random numbers drawn per chunk of rows: the temporaries of :func:`sample_masks` stay
+#: near 16 bytes x this many (17 MB), whatever ``num_samples x d`` is; only the bool
+#: result grows with it.
+CHUNK_ENTRIES = 2**20
 
 
 def all_masks(d: int, maximum: int = MAX_ENUMERATED_FEATURES) -> np.ndarray:
@@ -84,13 +88,24 @@ def sample_masks(
     num_samples = check_int(num_samples, "num_samples", minimum=1)
     check_choice(scheme, "scheme", SCHEMES)
     rng, _ = check_random_state(random_state)
+    masks = np.empty((num_samples, d), dtype=bool)
+    # row chunks: the generator streams the same numbers as one big draw, so the masks
+    # are the same bit for bit, while the int64/float64 temporaries stay small
+    step = max(1, CHUNK_ENTRIES // d)
     if scheme == "bernoulli":
-        masks = rng.integers(0, 2, size=(num_samples, d)).astype(bool)
+        for start in range(0, num_samples, step):
+            rows = min(step, num_samples - start)
+            masks[start : start + rows] = rng.integers(0, 2, size=(rows, d))
     else:
         n_removed = rng.integers(1, d + 1, size=num_samples)
-        # a uniformly random ranking of the features in every row; the features
-        # ranked below n_removed are the removed subset
-        ranks = np.argsort(np.argsort(rng.random((num_samples, d)), axis=1), axis=1)
-        masks = ranks >= n_removed[:, None]
+        for start in range(0, num_samples, step):
+            rows = min(step, num_samples - start)
+            # uniform random keys rank the features of every row; the n_removed features
+            # with the smallest keys are the removed subset: keep a feature when its key
+            # is above the n_removed-th smallest (one sort; the same subsets as ranking
+            # with a double argsort, as keys are distinct)
+            keys = rng.random((rows, d))
+            kth = np.sort(keys, axis=1)[np.arange(rows), n_removed[start : start + rows] - 1]
+            masks[start : start + rows] = keys > kth[:, None]
     masks[0] = True
     return masks

@@ -31,7 +31,13 @@ from typing import Any
 import numpy as np
 
 from lime_core._deprecation import renamed_arguments
-from lime_core._validation import RandomState, check_callable, check_random_state
+from lime_core._validation import (
+    RandomState,
+    _describe,
+    check_callable,
+    check_int,
+    check_random_state,
+)
 from lime_core.attribution import attribution_map
 
 
@@ -177,6 +183,12 @@ def _check_args(model, x, attribution_fn, layers):
         chosen = available
     else:
         by_name = dict(available)
+        if not isinstance(layers, str | dict) and hasattr(layers, "__iter__"):
+            layers = list(layers)
+        if not isinstance(layers, list) or not all(isinstance(name, str) for name in layers):
+            raise TypeError(
+                f"layers must be a list of layer names (str) from {list(by_name)}, got "
+                f"{_describe(layers)}")
         unknown = [name for name in layers if name not in by_name]
         if unknown or not layers:
             raise ValueError(
@@ -190,8 +202,11 @@ def _randomization(mode, model, x, target, attribution_fn, layers, random_state)
     import torch
 
     x, fns, names = _check_args(model, x, attribution_fn, layers)
+    if target is not None:
+        target = check_int(target, "target", minimum=0)
     _, recorded = check_random_state(random_state)
-    seed = int(recorded) if not isinstance(recorded, np.random.Generator) else int(
+    # torch seeds are 64-bit: a larger int seed is reduced (the same seed for seeds < 2^63)
+    seed = int(recorded) % 2**63 if not isinstance(recorded, np.random.Generator) else int(
         recorded.integers(2**63))
     generator = torch.Generator().manual_seed(seed)
 

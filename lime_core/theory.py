@@ -49,6 +49,12 @@ from lime_core.sampling import all_masks as _all_masks
 from lime_core.segmentation import relabel
 
 MAX_EXACT_SUPERPIXELS = 16
+#: The closed forms cost O(d) memory and time (arrays over the number of switched-off
+#: superpixels); this bound keeps a mistyped ``d`` from asking for gigabytes.
+MAX_SUPERPIXELS = 1_000_000
+#: ``sigma_matrix`` and ``sigma_inverse`` build a (d + 1) x (d + 1) matrix: 4097^2 floats
+#: are 134 MB. Larger ``d``: use :func:`inverse_coefficients`, its five numbers.
+MAX_MATRIX_SUPERPIXELS = 4096
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,22 @@ class LimeLimit:
 # --------------------------------------------------------------------------
 
 
-def _check_d(d: Any, minimum: int = 2) -> int:
-    return check_int(d, "d", minimum=minimum)
+def _check_d(d: Any, minimum: int = 2, maximum: int = MAX_SUPERPIXELS) -> int:
+    return check_int(d, "d", minimum=minimum, maximum=maximum)
+
+
+@renamed_arguments({"nu": "kernel_width"})
+def log_kernel_weight(num_off: Any, d: int, kernel_width: float) -> np.ndarray:
+    """``log pi(s) = -(1 - sqrt(1 - s/d))^2 / (2 nu^2)``, the log of :func:`kernel_weight`.
+
+    Written as ``-((distance / nu)^2) / 2`` so that a tiny ``nu`` gives ``-inf`` (weight 0)
+    instead of ``0 / 0``, and a huge ``nu`` gives 0 (weight 1) instead of ``x / inf``.
+    """
+    nu = kernel_width
+    s = np.asarray(num_off, dtype=float)
+    distance = 1.0 - np.sqrt(1.0 - s / d)
+    with np.errstate(over="ignore", under="ignore"):
+        return -((distance / nu) ** 2) / 2.0
 
 
 @renamed_arguments({"nu": "kernel_width"})
@@ -113,10 +133,30 @@ def kernel_weight(num_off: Any, d: int, kernel_width: float) -> np.ndarray:
     mask with ``d - s`` ones to the all-ones mask is ``1 - sqrt(1 - s/d)``
     (1 for the empty mask, as in lime). See ``course/13_lime_theory.ipynb``.
     """
-    nu = kernel_width
-    s = np.asarray(num_off, dtype=float)
-    distance = 1.0 - np.sqrt(1.0 - s / d)
-    return np.exp(-(distance**2) / (2.0 * nu**2))
+    return np.exp(log_kernel_weight(num_off, d, kernel_width))
+
+
+def log_binomial(n: int, k: Any) -> np.ndarray:
+    """``log binom(n, k)`` for an array of ``k`` in ``0 .. n``, by ``log Gamma``.
+
+    ``binom(1024, 512)`` is about ``4.5e306`` and ``binom(1100, 550)`` no longer fits in a
+    float, so every count of masks is kept as a logarithm and only exponentiated after the
+    ``2^-d`` (also a logarithm, ``-d log 2``) has been added.
+    """
+    from scipy.special import gammaln
+
+    k = np.asarray(k, dtype=float)
+    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+
+
+def _mask_weights(d: int, nu: float) -> np.ndarray:
+    """``w_j = 2^-d binom(d, j) pi(j)``: total weight of the masks with ``j`` superpixels off.
+
+    Computed as ``exp(log binom(d, j) - d log 2 + log pi(j))``; every ``w_j <= 1``, so
+    nothing overflows for any ``d`` (terms below ``1e-308`` become 0).
+    """
+    j = np.arange(d + 1)
+    return np.exp(log_binomial(d, j) - d * math.log(2.0) + log_kernel_weight(j, d, nu))
 
 
 @renamed_arguments({"nu": "kernel_width"})
@@ -158,8 +198,9 @@ def kernel_moment(d: int, kernel_width: float, p: int) -> float:
     nu = check_positive(kernel_width, "kernel_width")
     p = check_int(p, "p", minimum=0, maximum=d)
     s = np.arange(d - p + 1)
-    counts = np.array([math.comb(d - p, int(k)) for k in s], dtype=float)
-    return float(np.sum(counts * kernel_weight(s, d, nu)) / 2.0**d)
+    # 2^-d binom(d - p, s) pi(s), each term formed in log space (no overflow for d >= 1024)
+    log_terms = log_binomial(d - p, s) - d * math.log(2.0) + log_kernel_weight(s, d, nu)
+    return float(np.sum(np.exp(log_terms)))
 
 
 @renamed_arguments({"nu": "kernel_width"})
@@ -193,7 +234,7 @@ def sigma_matrix(d: int, kernel_width: float) -> np.ndarray:
     numpy.ndarray, shape ``(d + 1, d + 1)``
     """
     nu = kernel_width
-    d = _check_d(d)
+    d = _check_d(d, maximum=MAX_MATRIX_SUPERPIXELS)
     nu = check_positive(nu, "kernel_width")
     a0, a1, a2 = (kernel_moment(d, nu, p) for p in range(3))
     sigma = np.full((d + 1, d + 1), a2)
@@ -216,6 +257,10 @@ def smallest_bandwidth(d: int) -> float:
     It is the ``nu`` at which a mask with one superpixel off gets weight
     ``pi(1) = MIN_NEIGHBOUR_WEIGHT``:
     ``nu_min = (1 - sqrt(1 - 1/d)) / sqrt(2 ln(1 / MIN_NEIGHBOUR_WEIGHT))``.
+
+    Near ``nu_min`` almost all weight sits on the instance (probability ``2^-d``), so
+    ``Sigma^{-1}`` has entries of about ``2^d / MIN_NEIGHBOUR_WEIGHT``: beyond ``d ~ 1000``
+    they leave double precision and :func:`sigma_inverse` says so (a ``ValueError``).
 
     See the course notebook ``course/13_lime_theory.ipynb``.
 
@@ -247,50 +292,95 @@ def inverse_coefficients(d: int, kernel_width: float) -> InverseCoefficients:
     How they are computed: for a small ``nu`` the three alphas are almost equal (the
     instance carries nearly all the weight), and the differences above lose every
     digit. So the differences are written as sums of terms that do not cancel. Let
-    ``w_k = 2^-d binom(d, k) pi(d - k)`` be the weight of the masks with ``k`` ones; then
-    ``alpha_p = sum_k w_k k(k-1)..(k-p+1) / (d(d-1)..(d-p+1))`` and
+    ``w_j = 2^-d binom(d, j) pi(j)`` be the weight of the masks with ``j`` superpixels
+    off and ``T_m = sum_j w_j j^m``; then
 
-        alpha_1 - alpha_2           = 2^-d sum_k binom(d - 2, k - 1) pi(d - k)   (z_1 = 1, z_2 = 0)
-        c_d                         = sum_{k,l} w_k w_l (k - l)^2 / (2 d)
-        alpha_0 alpha_2 - alpha_1^2 = sum_{k,l} w_k w_l [d (k(k-1) + l(l-1)) - 2 (d-1) k l] / (2 d^2 (d-1))
+        alpha_1 - alpha_2           = 2^-d sum_j binom(d - 2, j - 1) pi(j)    (z_1 = 1, z_2 = 0)
+        c_d                         = T_0 sum_j w_j (j - T_1 / T_0)^2 / d
+        alpha_0 alpha_2 - alpha_1^2 = (d T_0 sum_j w_j j (j - 1) - (d - 1) T_1^2) / (d^2 (d - 1))
 
-    where the bracket is computed in integers (it is exactly 0 for ``k = l = d``, the
-    term that would otherwise swamp the rest). Then ``sigma_2`` has the numerator
+    (the pair sums ``sum_{k,l} w_k w_l (...)`` of the paper's formulas, in which the
+    instance's own term ``j = 0`` drops out exactly). Then ``sigma_2`` has the numerator
     ``c_d - (alpha_0 alpha_2 - alpha_1^2)`` and ``sigma_3`` the numerator
-    ``-(alpha_0 alpha_2 - alpha_1^2)``.
+    ``-(alpha_0 alpha_2 - alpha_1^2)``. Everything is O(d), and every count
+    ``2^-d binom(d, j)`` is formed in log space, so ``d = 1024`` and beyond do not overflow.
 
-    Raises ``ValueError`` when ``nu < smallest_bandwidth(d)``: ``Sigma`` is then
-    singular in double precision.
+    Raises ``ValueError`` when ``nu < smallest_bandwidth(d)`` (``Sigma`` is then
+    singular in double precision) and when ``c_d`` (about ``4^-d`` for a small ``nu``)
+    is below the smallest double.
 
     See the course notebook ``course/13_lime_theory.ipynb``.
     """
     nu = kernel_width
     d = _check_d(d)
     nu = check_positive(nu, "kernel_width")
+    _check_bandwidth(d, nu)
+    coef, shift = _scaled_coefficients(d, nu)
+    c_d = coef.c_d * math.exp(2.0 * shift) if shift > -354.0 else 0.0
+    if not c_d >= np.finfo(float).tiny:
+        raise ValueError(
+            f"kernel_width nu = {nu:g} is too small for d = {d} superpixels to write c_d in "
+            f"double precision (it is about 1e{_log10(coef.c_d) + 2 * shift / math.log(10):.0f}); "
+            "sigma_inverse still works when Sigma^{-1} itself fits, or use a larger kernel_width"
+        )
+    scale = math.exp(shift)
+    return InverseCoefficients(c_d=c_d, sigma0=coef.sigma0 * scale, sigma1=coef.sigma1 * scale,
+                               sigma2=coef.sigma2 * scale, sigma3=coef.sigma3 * scale)
+
+
+def _log10(x: float) -> float:
+    return math.log10(x) if x > 0 else float("-inf")
+
+
+def _check_bandwidth(d: int, nu: float) -> None:
+    """``ValueError`` when ``nu < smallest_bandwidth(d)`` (Sigma singular in double precision)."""
     if kernel_weight(1, d, nu) < MIN_NEIGHBOUR_WEIGHT:
         raise ValueError(
-            f"nu = {nu:g} is too small for d = {d} superpixels: a mask with one superpixel off "
-            f"gets weight {float(kernel_weight(1, d, nu)):.1e} next to the instance's 1, so Sigma is "
-            f"singular in double precision; use nu >= {smallest_bandwidth(d):.4g}"
+            f"kernel_width nu = {nu:g} is too small for d = {d} superpixels: a mask with one "
+            f"superpixel off gets weight {float(kernel_weight(1, d, nu)):.1e} next to the "
+            f"instance's 1, so Sigma is singular in double precision; use "
+            f"kernel_width nu >= {smallest_bandwidth(d):.4g}"
         )
-    k = np.arange(d + 1)
-    w = np.array([math.comb(d, int(j)) for j in k], dtype=float) * kernel_weight(d - k, d, nu) / 2.0**d
-    a1 = float(np.sum(w * k) / d)
-    a2 = float(np.sum(w * k * (k - 1)) / (d * (d - 1)))
-    between = np.array([math.comb(d - 2, int(j) - 1) if j >= 1 else 0 for j in k], dtype=float)
-    a1_minus_a2 = float(np.sum(between * kernel_weight(d - k, d, nu)) / 2.0**d)
-    kk, ll = np.meshgrid(k, k, indexing="ij")
-    pair = np.outer(w, w)
-    c_d = float(np.sum(pair * (kk - ll) ** 2) / (2 * d))
-    bracket = d * (kk * (kk - 1) + ll * (ll - 1)) - 2 * (d - 1) * kk * ll  # integers, exact
-    spread = float(np.sum(pair * bracket) / (2 * d**2 * (d - 1)))  # alpha_0 alpha_2 - alpha_1^2
-    return InverseCoefficients(
+
+
+def _scaled_coefficients(d: int, nu: float) -> tuple[InverseCoefficients, float]:
+    """The numbers of :func:`inverse_coefficients` for weights scaled by ``e^-shift``.
+
+    For a small ``nu`` all weight sits on the instance, ``alpha_p ~ 2^-d``, and ``c_d ~ 4^-d``
+    underflows from ``d ~ 500``. So the weights are divided by the largest one, ``e^shift``,
+    first; the true numbers are ``c_d e^(2 shift)`` and ``sigma_i e^shift``, and
+    ``Sigma^{-1} = (sigma_i / c_d) e^-shift``.
+    """
+    # Work with j = d - k, the number of superpixels switched off: the weight sits at small j.
+    j = np.arange(d + 1, dtype=float)
+    log_w = log_binomial(d, j) - d * math.log(2.0) + log_kernel_weight(j, d, nu)
+    shift = float(np.max(log_w))
+    w = np.exp(log_w - shift)  # w_j = 2^-d binom(d, j) pi(j) e^-shift, the largest is 1
+    t0, t1 = float(np.sum(w)), float(np.sum(w * j))
+    f2 = float(np.sum(w * j * (j - 1)))  # sum_j w_j j (j - 1): no j = 0, 1 terms
+    a1 = float(np.sum(w * (d - j)) / d)
+    a2 = float(np.sum(w * (d - j) * (d - j - 1)) / (d * (d - 1)))
+    # alpha_1 - alpha_2 = 2^-d sum_k binom(d - 2, k - 1) pi(d - k): masks with z_1 = 1, z_2 = 0
+    off = np.arange(1, d)  # j = d - k for k = 1 .. d - 1
+    a1_minus_a2 = float(np.sum(np.exp(
+        log_binomial(d - 2, d - off - 1) - d * math.log(2.0) + log_kernel_weight(off, d, nu)
+        - shift)))
+    # c_d = sum_{k,l} w_k w_l (k - l)^2 / (2 d) = t0 sum_j w_j (j - mu)^2 / d, mu = t1 / t0:
+    # a sum of non-negative terms, exact for a small nu where almost all weight is at j = 0.
+    mu = t1 / t0
+    c_d = t0 * float(np.sum(w * (j - mu) ** 2)) / d
+    # alpha_0 alpha_2 - alpha_1^2: the pair sum above, whose bracket in terms of j and i is
+    # d (i - j)^2 + 2 i j - d (i + j); summed over the pairs it is d t0 f2 - (d - 1) t1^2.
+    # (The j = 0 term, which would swamp the rest, has dropped out exactly.)
+    spread = (d * t0 * f2 - (d - 1) * t1**2) / (d**2 * (d - 1))
+    coef = InverseCoefficients(
         c_d=c_d,
         sigma0=(d - 1) * a2 + a1,
         sigma1=-a1,
         sigma2=(c_d - spread) / a1_minus_a2,
         sigma3=-spread / a1_minus_a2,
     )
+    return coef, shift
 
 
 @renamed_arguments({"nu": "kernel_width"})
@@ -324,14 +414,27 @@ def sigma_inverse(d: int, kernel_width: float) -> np.ndarray:
     -------
     numpy.ndarray, shape ``(d + 1, d + 1)``
     """
-    nu = kernel_width
-    coef = inverse_coefficients(d, nu)
-    inverse = np.full((d + 1, d + 1), coef.sigma3)
-    inverse[0, :] = coef.sigma1
-    inverse[:, 0] = coef.sigma1
-    inverse[0, 0] = coef.sigma0
-    np.fill_diagonal(inverse[1:, 1:], coef.sigma2)
-    return inverse / coef.c_d
+    d = _check_d(d, maximum=MAX_MATRIX_SUPERPIXELS)
+    nu = check_positive(kernel_width, "kernel_width")
+    _check_bandwidth(d, nu)
+    coef, shift = _scaled_coefficients(d, nu)  # Sigma^{-1} = (sigma_i / c_d) e^-shift
+    with np.errstate(over="ignore"):
+        half = np.exp(-shift / 2.0)  # e^-shift in two halves: the ratio may be small
+        entries = np.array([coef.sigma0, coef.sigma1, coef.sigma2, coef.sigma3]) / coef.c_d \
+            * half * half
+    if not np.all(np.isfinite(entries)):
+        raise ValueError(
+            f"kernel_width nu = {nu:g} is too small for d = {d} superpixels: the entries of "
+            "Sigma^{-1} exceed the double-precision range (about 2^d / d); use a larger "
+            "kernel_width"
+        )
+    sigma0, sigma1, sigma2, sigma3 = entries
+    inverse = np.full((d + 1, d + 1), sigma3)
+    inverse[0, :] = sigma1
+    inverse[:, 0] = sigma1
+    inverse[0, 0] = sigma0
+    np.fill_diagonal(inverse[1:, 1:], sigma2)
+    return inverse
 
 
 # --------------------------------------------------------------------------
@@ -354,7 +457,20 @@ def _superpixel_index(segments: Any, image: np.ndarray) -> tuple[np.ndarray, int
 
 
 def _check_image(image: Any) -> np.ndarray:
-    return check_array(image, "image", ndim=(2, 3))
+    image = check_array(image, "image", ndim=(2, 3))
+    if image.size == 0:
+        raise ValueError(f"image must have at least one pixel, got shape {image.shape}")
+    return image
+
+
+def _check_number(value: Any, name: str) -> float:
+    """A finite real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"{name} must be a number, got {_describe(value)}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
 
 
 def replacement_for(image: np.ndarray, index: np.ndarray, d: int, baseline: Any) -> np.ndarray:
@@ -382,14 +498,14 @@ def replacement_for(image: np.ndarray, index: np.ndarray, d: int, baseline: Any)
     if isinstance(baseline, str):
         if baseline == "mean":
             warn_renamed("lime_core.theory", "baseline='mean' (replacement='mean')",
-                         "baseline='superpixel_mean'", stacklevel=4)
+                         "baseline='superpixel_mean'")
             baseline = "superpixel_mean"
         if baseline != "superpixel_mean":
             raise ValueError(
                 f"baseline must be 'superpixel_mean', a number or an image, got {baseline!r}")
         return superpixel_means(image, index)
     if isinstance(baseline, (int, float, np.number)) and not isinstance(baseline, bool):
-        return np.full(image.shape, float(baseline))
+        return np.full(image.shape, _check_number(baseline, "baseline"))
     rep = check_array(baseline, "baseline")
     if rep.shape != image.shape:
         raise ValueError(
@@ -600,6 +716,7 @@ def linear_model_limit(
     lam = check_array(weights, "weights")
     if lam.shape != image.shape:
         raise ValueError(f"weights must have the image's shape {image.shape}, got {lam.shape}")
+    bias = _check_number(bias, "bias")
     index, d = _superpixel_index(segments, image)
     rep = replacement_for(image, index, d, baseline)
     contribution = (lam * (image - rep)).reshape(image.shape[0] * image.shape[1], -1).sum(axis=1)
@@ -681,9 +798,7 @@ def shape_detector_limit(
     """
     image = _check_image(image)
     nu = check_positive(kernel_width, "kernel_width")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
-        raise TypeError(f"threshold must be a number, got {_describe(threshold)}")
-    tau = float(threshold)
+    tau = _check_number(threshold, "threshold")
     mask = _shape_mask(shape, image)
     index, d = _superpixel_index(segments, image)
     if d < 2:

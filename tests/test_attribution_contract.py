@@ -149,3 +149,27 @@ def test_text_explanation_map_has_one_weight_per_word_in_order():
     a = exp.attribution()
     assert a.shape == (6,)  # six words, separators dropped
     assert a[0] == a[4] > 0 and a[2] < 0  # "good" twice, in place; "bad" negative
+
+
+def test_superpixel_sums_is_lime_limit_of_a_pixel_linear_model():
+    """On f(x) = sum_u lambda_u x_u + b, LIME's limit coefficient of superpixel j is the
+    sum over J_j of lambda_u (xi_u - baseline_u) (theory.linear_model_limit): the same
+    number superpixel_sums gives from the per-pixel contributions, in every layout."""
+    from lime_core import superpixel_sums, theory
+    from lime_core.perturbation import replacement_image
+    from lime_core.segmentation import grid_segments
+
+    rng = np.random.default_rng(0)
+    image = rng.random((12, 12, 3))
+    lam = rng.normal(size=(12, 12, 3))
+    segments = grid_segments((12, 12), 3, 2)
+    limit = theory.linear_model_limit(lam, image, segments, bias=0.2).coefficients
+    contribution = lam * (image - replacement_image(image, segments))
+    np.testing.assert_allclose(superpixel_sums(contribution, segments), limit, atol=1e-12)
+    channels_first = contribution.transpose(2, 0, 1)
+    np.testing.assert_allclose(superpixel_sums(channels_first[None], segments), limit, atol=1e-12)
+    np.testing.assert_allclose(superpixel_sums(contribution.sum(axis=2), segments), limit,
+                               atol=1e-12)
+    # a map of the wrong size is refused by name, not broadcast
+    with pytest.raises(ValueError, match="attribution"):
+        superpixel_sums(contribution[:-1], segments)

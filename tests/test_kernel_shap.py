@@ -169,3 +169,48 @@ def test_tiny_budget_falls_back_to_the_equal_split_for_a_symmetric_game():
     res = S.kernel_shap_game(lambda m: 2.0 * m.sum(axis=1), 20, num_samples=2, random_state=0)
     np.testing.assert_allclose(res.values, 2.0)
     assert res.num_coalitions == 4
+
+
+def _kkt_solution(masks, y, weights, v_empty, v_full):
+    """Reference: the constrained weighted regression as one dense KKT system."""
+    z = masks.astype(float)
+    d = z.shape[1]
+    kkt = np.zeros((d + 1, d + 1))
+    kkt[:d, :d] = z.T @ (weights[:, None] * z)
+    kkt[:d, d] = kkt[d, :d] = 1.0
+    rhs = np.append(z.T @ (weights * (y - v_empty)), v_full - v_empty)
+    return np.linalg.lstsq(kkt, rhs, rcond=None)[0][:d]
+
+
+def test_streamed_statistics_equal_the_dense_constrained_regression():
+    # 1500 coalitions of d = 12: hundreds of draws, cut into 256 groups
+    f, x, bg = _model_and_data(seed=4, d=12)
+    game = S.marginal_value_fn(f, x, bg)
+    plan = S._choose_coalitions(12, 1500, np.random.default_rng(7))
+    assert plan.draws.shape[0] > 256
+    ends = np.array([[False] * 12, [True] * 12])
+    v = game(np.concatenate([ends, plan.masks]))
+    want = _kkt_solution(plan.masks, v[2:], plan.weights, v[0], v[1])
+    res = S.kernel_shap(f, x, bg, 1500, random_state=7)
+    np.testing.assert_allclose(res.values, want, atol=1e-10)
+
+
+def test_bootstrap_over_few_draws_is_the_plain_bootstrap_over_draws():
+    # at most 256 draws: each draw is its own group, the old replicate-by-replicate bootstrap
+    f, x, bg = _model_and_data(seed=5, d=12)
+    game = S.marginal_value_fn(f, x, bg)
+    rng = np.random.default_rng(3)
+    plan = S._choose_coalitions(12, 200, rng)
+    n_draws, n_enum = plan.draws.shape[0], plan.num_enumerated
+    assert 1 < n_draws <= 256
+    ends = np.array([[False] * 12, [True] * 12])
+    v = game(np.concatenate([ends, plan.masks]))
+    picks = plan.draws[rng.integers(0, n_draws, size=(30, n_draws))].reshape(30, -1)
+    boots = []
+    for row in picks:
+        counts = np.bincount(row[row >= 0], minlength=plan.masks.shape[0] - n_enum)
+        weights = plan.weights.copy()
+        weights[n_enum:] = counts * (plan.weight_left / counts.sum())
+        boots.append(_kkt_solution(plan.masks, v[2:], weights, v[0], v[1]))
+    res = S.kernel_shap(f, x, bg, 200, random_state=3, num_bootstrap=30)
+    np.testing.assert_allclose(res.stderr, np.std(boots, axis=0, ddof=1), rtol=1e-6, atol=1e-12)

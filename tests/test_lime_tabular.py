@@ -37,7 +37,7 @@ def test_names_equal_limes_discretizer(table):
 def test_samples_stay_in_bins_and_follow_training_frequencies(table):
     sampler = TabularSampler.fit(table, categorical_features=[4])
     row = table[0]
-    Z, X = sampler.sample(row, 20000, np.random.default_rng(1))
+    Z, X = sampler.sample(row, 20000, random_state=np.random.default_rng(1))
     np.testing.assert_array_equal(X[0], row)
     assert np.all(Z[0] == 1)
     np.testing.assert_array_equal(Z, sampler.bins(X) == sampler.bins(row[None]))
@@ -138,8 +138,10 @@ def test_categorical_features_as_numpy_array_like_lime(given):
     assert [int(j) for j in np.flatnonzero(ours.categorical)] == sorted(
         int(j) for j in theirs.categorical_features)
     names = ours.names(X[0])
+    lime_names = theirs.explain_instance(X[0], lambda A: np.c_[1 - A[:, 1] ** 2 / 10, A[:, 1] ** 2 / 10],
+                                         num_samples=50).domain_mapper.feature_names
     for j in np.asarray(given):
-        assert names[j] == f"{j}={X[0, j]}"
+        assert names[j] == lime_names[j] == f"{j}={int(X[0, j])}"   # lime's '0=2', not '0=2.0'
 
 
 @pytest.mark.parametrize("bad", [3, "ab", np.array([[0]])])

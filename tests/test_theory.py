@@ -298,5 +298,5 @@ def test_too_small_bandwidth_is_refused_by_name(d):
     nu_min = T.smallest_bandwidth(d)
     T.sigma_inverse(d, nu_min * 1.01)  # just above: works
     for nu in (nu_min * 0.99, nu_min / 10):
-        with pytest.raises(ValueError, match=r"^nu = .* too small for d = %d.*use nu >=" % d):
+        with pytest.raises(ValueError, match=r"^kernel_width nu = .* too small for d = %d.*use kernel_width nu >=" % d):
             T.sigma_inverse(d, nu)

@@ -70,13 +70,17 @@ def test_public_functions_use_the_vocabulary():
 def test_result_classes_use_the_vocabulary():
     retired = retired_names()
     offenders = []
-    for module in (lime_core,):  # the zoo's model wrappers are not results
+    checked = []
+    for module in (lime_core, lime_core.zoo):  # results and the zoo's model wrappers
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj) and dataclasses.is_dataclass(obj):
+                checked.append(f"{module.__name__}.{name}")
                 offenders += [f"{name}.{f.name}" for f in dataclasses.fields(obj)
                               if f.name in retired]
     assert not offenders, offenders
+    # the walk really visits the zoo's model wrappers
+    assert {"lime_core.zoo.TextModel", "lime_core.zoo.AnalyticalModel"} <= set(checked), checked
 
 
 def _linear(rows):
@@ -103,6 +107,8 @@ OLD_CALLS = [
      "model_calls"),
     (lambda: lime_core.shapley_exact(lime_core.football_game().value_fn, 3).num_evaluations,
      "num_coalitions"),
+    (lambda: lime_core.zoo.TextModel(_linear, ("a", "b"), "toy").predict_fn, "classifier_fn"),
+    (lambda: lime_core.zoo.linear_image_model((4, 4, 3)).f, "classifier_fn"),
 ]
 
 
@@ -123,6 +129,17 @@ def test_retired_and_new_spelling_agree():
     np.testing.assert_array_equal(old.values, new.values)
     with pytest.warns(DeprecationWarning):
         assert lime_core.alpha(5, 0.3, 2) == lime_core.kernel_moment(5, 0.3, 2)
+
+
+def test_zoo_models_old_attribute_is_the_new_one():
+    text_model = lime_core.zoo.TextModel(_linear, ("a", "b"), "toy")
+    analytical = lime_core.zoo.linear_image_model((4, 4, 3))
+    with pytest.warns(DeprecationWarning, match="classifier_fn"):
+        assert text_model.predict_fn is text_model.classifier_fn is _linear
+    with pytest.warns(DeprecationWarning, match="classifier_fn"):
+        assert analytical.f is analytical.classifier_fn
+    images = np.random.default_rng(0).random((2, 4, 4, 3))
+    np.testing.assert_array_equal(analytical(images), analytical.classifier_fn(images))
 
 
 def test_both_spellings_at_once_is_an_error():

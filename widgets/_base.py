@@ -74,6 +74,121 @@ class CountingModel:
         return check_model_output(self(batch), len(batch), self.name)
 
 
+class PrefixReuse:
+    """Serve the leading rows of a new LIME sample from the previous one.
+
+    Masks drawn with the same integer seed are the same row for row whatever the
+    sample size (:func:`lime_core.sampling.sample_masks` draws them in order), so when
+    only the number of samples N changes, rows ``0 .. min(N_old, N_new) - 1`` are the
+    same perturbed inputs as before and need no new model call. Pass this object as
+    the model to a samples function; it hands out the stored predictions batch by
+    batch (batches arrive in row order) and calls ``predict`` only for rows it has not
+    seen. :meth:`keep` stores the new run, and checks that its masks really extend
+    the old ones (else the reused rows are predicted again).
+    """
+
+    def __init__(self, predict: Callable) -> None:
+        self.predict = predict
+        self.settings: Any = None
+        self.Z: np.ndarray | None = None
+        self.predictions: np.ndarray | None = None
+        self._offset = 0
+
+    def start(self, settings: Any) -> "PrefixReuse":
+        """Begin a run; forget the stored rows unless ``settings`` (seed, image,
+        segments, baseline...) equal the last run's and the seed is an integer."""
+        seeded = isinstance(settings, tuple) and isinstance(settings[0], (int, np.integer))
+        if not seeded or not _same(settings, self.settings):
+            self.Z = self.predictions = None
+        self.settings = settings
+        self._offset = 0
+        return self
+
+    def __call__(self, batch: Any) -> np.ndarray:
+        start, self._offset = self._offset, self._offset + len(batch)
+        if self.predictions is not None and self._offset <= len(self.predictions):
+            return self.predictions[start:self._offset]
+        return self.predict(batch)
+
+    def keep(self, Z: np.ndarray, predictions: np.ndarray) -> bool:
+        """Store this run; False when the reused rows turn out not to match (the
+        caller then runs again without reuse)."""
+        if self.Z is not None:
+            m = min(len(self.Z), len(Z))
+            if not np.array_equal(self.Z[:m], Z[:m]):
+                self.Z = self.predictions = None
+                return False
+        self.Z, self.predictions = np.array(Z), np.array(predictions)
+        return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality for tuples that may hold arrays."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                and a.shape == b.shape and bool(np.array_equal(a, b)))
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def _tick_extent(axis: Any, renderer: Any, which: int) -> float:
+    """Largest width (``which=0``) or height (``which=1``), in pixels, of the tick labels
+    ``axis`` will draw for its current view limits, measured without drawing."""
+    lo, hi = sorted(axis.get_view_interval())
+    ticks = axis.get_major_ticks()
+    if not ticks:
+        return 0.0
+    label = ticks[0].label1
+    prop = label.get_fontproperties()
+    biggest = 0.0
+    for locator, formatter in ((axis.get_major_locator(), axis.get_major_formatter()),
+                               (axis.get_minor_locator(), axis.get_minor_formatter())):
+        locs = [float(v) for v in locator() if lo <= v <= hi]
+        for text in (formatter.format_ticks(locs) if locs else ()):
+            if text:
+                text, ismath = label._preprocess_math(text)
+                size = renderer.get_text_width_height_descent(text, prop, ismath=ismath)
+                biggest = max(biggest, float(size[which]))
+    return biggest
+
+
+def _layout_state(fig: Any, renderer: Any) -> tuple[tuple, np.ndarray]:
+    """What decides the constrained layout's margins: ``(key, extents)``.
+
+    ``key`` holds the structure (axes, scales, how many titles, texts and legend
+    entries); ``extents`` the pixel width and height of every static text the layout
+    makes room for (axis labels, titles, texts, legend entries) and the largest
+    tick-label height (x) and width (y) of each axes. Animated texts (redrawn every frame
+    on top of the saved background) are left out: the layout was made with room for
+    them. A redraw with the same key and no text larger than at the last layout still
+    fits the frozen layout, and the costly layout pass is skipped.
+    """
+    key: list = [tuple(fig.get_size_inches())]
+    extents: list[float] = []
+
+    def measure(texts: list) -> None:
+        for t in texts:
+            if t.get_text() and t.get_visible():
+                box = t.get_window_extent(renderer)
+                extents.extend((float(box.width), float(box.height)))
+            else:
+                extents.extend((0.0, 0.0))
+
+    for ax in fig.axes:
+        titles = [t for t in (ax.title, ax._left_title, ax._right_title) if not t.get_animated()]
+        texts = [t for t in ax.texts if t.get_in_layout() and not t.get_animated()]
+        legend = ax.get_legend()
+        legend_texts = [] if legend is None else list(legend.get_texts())
+        key.append((ax.get_visible(), ax.get_xscale(), ax.get_yscale(),
+                    len(titles), len(texts), legend is None, len(legend_texts)))
+        measure([ax.xaxis.label, ax.yaxis.label, *titles, *texts, *legend_texts])
+        extents += [_tick_extent(ax.xaxis, renderer, 1), _tick_extent(ax.yaxis, renderer, 0)]
+    key.append(len(fig.texts))
+    measure(list(fig.texts))
+    return tuple(key), np.asarray(extents)
+
+
 class Throttle:
     """Apply a callback at most once per ``interval`` seconds, always ending on the last value.
 
@@ -480,7 +595,10 @@ class AnimatedWidget(ipywidgets.VBox):
             self.canvas.draw()
             self.fig.set_layout_engine("none")
             self._layout_frozen = True
+            self._layout_memo = _layout_state(self.fig, self.canvas.get_renderer())
             self._background = None
+
+    _layout_memo: tuple = ((), np.zeros(0))
 
     def _invalidate(self) -> None:
         """Forget the saved background: the next render draws the static parts again."""
@@ -503,10 +621,18 @@ class AnimatedWidget(ipywidgets.VBox):
                 self._background = None  # nothing is animated: draw all of it
             if self._background is None:
                 if self._layout_frozen and self.relayout_on_redraw:
-                    # limits or labels changed: let the layout engine make room again
-                    # (tick labels can grow wider than at the first draw)
-                    self.fig.set_layout_engine("constrained")
+                    # labels, titles or scales changed, or tick labels grew wider than
+                    # at the last layout: let the layout engine make room again. Else
+                    # (a refit with new numbers in the same room) keep the frozen layout.
+                    key, extents = _layout_state(self.fig, self.canvas.get_renderer())
+                    old_key, old_extents = self._layout_memo
+                    if (key != old_key or len(extents) != len(old_extents)
+                            or np.any(extents > old_extents + 0.5)):
+                        self.fig.set_layout_engine("constrained")
+                        self._layout_memo = (key, extents)
                 self.canvas.draw()
+                if not self._layout_frozen and self.relayout_on_redraw:
+                    self._layout_memo = _layout_state(self.fig, self.canvas.get_renderer())
                 self.fig.set_layout_engine("none")
                 self._layout_frozen = True
                 self._background = self.canvas.copy_from_bbox(self.fig.bbox)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from lime_core._validation import check_array, check_int, check_random_state
+from lime_core._validation import check_array, check_choice, check_int, check_random_state
 from widgets._base import AnimatedWidget, CountingModel, choice, int_slider
 
 
@@ -54,8 +54,8 @@ class DeletionInsertionCurves(AnimatedWidget):
 
     For a map ``a``, units (``patch_size`` x ``patch_size`` patches) are ranked by
     ``sum_{u in unit} a_u``; at step ``t`` of ``T`` the top ``round(t U / T)`` units are
-    removed (deletion: replaced by zeros) or inserted (insertion: shown over a blurred
-    image), and ``AUC = integral_0^1 score(fraction) d fraction`` (trapezoid rule).
+    removed (deletion: replaced by ``deletion_baseline``, zeros by default) or inserted
+    (insertion: shown over ``insertion_baseline``, a blurred image by default), and ``AUC = integral_0^1 score(fraction) d fraction`` (trapezoid rule).
     The curves come from :func:`lime_core.metrics.deletion_curve` and
     :func:`lime_core.metrics.insertion_curve`, computed once; frames only index them.
 
@@ -74,7 +74,11 @@ class DeletionInsertionCurves(AnimatedWidget):
     patch_size : int
         Side of a unit, in pixels.
     blur_sigma : float
-        Blur of the insertion start image.
+        Blur of a ``"blur"`` baseline.
+    deletion_baseline, insertion_baseline : {"zero", "channel_mean", "blur"}
+        What a removed unit shows (deletion) and the image insertion starts from, as the
+        ``baseline`` of :func:`lime_core.metrics.deletion_curve` /
+        :func:`~lime_core.metrics.insertion_curve`. Defaults ``"zero"`` and ``"blur"``.
     """
 
     figsize = (8.4, 3.0)
@@ -89,6 +93,8 @@ class DeletionInsertionCurves(AnimatedWidget):
         steps: int = 32,
         patch_size: int = 4,
         blur_sigma: float = 5.0,
+        deletion_baseline: str = "zero",
+        insertion_baseline: str = "blur",
         **base_kwargs: Any,
     ) -> None:
         super().__init__(**base_kwargs)
@@ -110,6 +116,11 @@ class DeletionInsertionCurves(AnimatedWidget):
         self.target = check_int(target, "target", minimum=0)
         self.patch_size = check_int(patch_size, "patch_size", minimum=1)
         self.blur_sigma = float(blur_sigma)
+        from lime_core.metrics import BASELINES
+
+        self.deletion_baseline = check_choice(deletion_baseline, "deletion_baseline", BASELINES)
+        self.insertion_baseline = check_choice(insertion_baseline, "insertion_baseline",
+                                               BASELINES)
         names = list(self.attributions)
         self.method_control = choice("images of", names, names[0])
         self.steps_control = int_slider("steps", check_int(steps, "steps", minimum=2), 4, 128)
@@ -139,8 +150,6 @@ class DeletionInsertionCurves(AnimatedWidget):
 
     # ------------------------------------------------------------------ work
     def _run(self) -> None:
-        from scipy.ndimage import gaussian_filter
-
         from lime_core.metrics import deletion_curve, insertion_curve
         from lime_core.segmentation import grid_segments
 
@@ -149,13 +158,13 @@ class DeletionInsertionCurves(AnimatedWidget):
         common = {"target": self.target, "steps": self.steps, "unit": "superpixel",
                   "segments": self.units, "blur_sigma": self.blur_sigma}
         self.deletion = {name: deletion_curve(self.model, self.image_array, a,
-                                              baseline="zero", **common)
+                                              baseline=self.deletion_baseline, **common)
                          for name, a in self.attributions.items()}
         self.insertion = {name: insertion_curve(self.model, self.image_array, a,
-                                                baseline="blur", **common)
+                                                baseline=self.insertion_baseline, **common)
                           for name, a in self.attributions.items()}
-        self.blurred = gaussian_filter(self.image_array, sigma=(self.blur_sigma,
-                                                                 self.blur_sigma, 0))
+        self.removed_image = self._baseline_image(self.deletion_baseline)
+        self.blurred = self._baseline_image(self.insertion_baseline)  # insertion's start
         self._prepare_axes()
         n_frames = len(next(iter(self.deletion.values())).fractions)
         if self.num_frames != n_frames:
@@ -163,11 +172,21 @@ class DeletionInsertionCurves(AnimatedWidget):
         self._invalidate()
         self._show_frame(min(self.frame, n_frames - 1))
 
+    def _baseline_image(self, name: str) -> np.ndarray:
+        """The image with every unit removed, for a baseline name (as the metrics build it)."""
+        if name == "zero":
+            return np.zeros_like(self.image_array)
+        if name == "channel_mean":
+            return np.broadcast_to(self.image_array.mean(axis=(0, 1)), self.image_array.shape)
+        from scipy.ndimage import gaussian_filter
+
+        return gaussian_filter(self.image_array, sigma=(self.blur_sigma, self.blur_sigma, 0))
+
     def step_images(self, t: int, method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The deletion and insertion inputs of ``method`` at step ``t``."""
         method = self.method if method is None else method
         out = []
-        for curve, base in ((self.deletion[method], np.zeros_like(self.image_array)),
+        for curve, base in ((self.deletion[method], self.removed_image),
                             (self.insertion[method], self.blurred)):
             n_units = len(curve.order)
             count = int(round(curve.fractions[t] * n_units))

@@ -18,7 +18,7 @@ import numpy as np
 
 from lime_core._deprecation import renamed_arguments
 from lime_core._validation import check_array, check_int, check_positive, check_random_state
-from widgets._base import AnimatedWidget, CountingModel, choice, int_slider
+from widgets._base import AnimatedWidget, CountingModel, PrefixReuse, choice, int_slider
 
 
 def _default_image_and_model():
@@ -112,6 +112,7 @@ class KernelWidthExplorer(AnimatedWidget):
         if np.any(self.widths <= 0):
             raise ValueError("widths must all be > 0")
         self.model = CountingModel(classifier_fn)
+        self._reuse = PrefixReuse(self.model.predict)
         self.alpha = check_positive(alpha, "alpha", allow_zero=True)
         self.baseline = baseline
         self.random_state = random_state
@@ -207,10 +208,16 @@ class KernelWidthExplorer(AnimatedWidget):
         from lime_core.explanation import explain_from_samples
         from lime_core.lime_image import image_samples
 
-        self.samples = image_samples(
-            self.image_array, self.model.predict, segments=self.segment_index,
-            num_samples=self.num_samples, baseline=self.replacement_array,
-            batch_size=self.batch_size, random_state=self.random_state)
+        # a new N with the same seed: the first rows are the same masks, predicted before
+        settings = (self.random_state, self.batch_size, self.image_array,
+                    self.segment_index, self.replacement_array)
+        for _ in range(2):
+            self.samples = image_samples(
+                self.image_array, self._reuse.start(settings), segments=self.segment_index,
+                num_samples=self.num_samples, baseline=self.replacement_array,
+                batch_size=self.batch_size, random_state=self.random_state)
+            if self._reuse.keep(self.samples.Z, self.samples.predictions):
+                break
         self.recorded_random_state = self.samples.random_state
         self.masks = self.samples.Z.astype(bool)
         self.predictions = self.samples.predictions

@@ -51,6 +51,7 @@ from lime_core.shapley.games import (  # noqa: F401
     marginal_value_fn,
 )
 from lime_core.shapley.kernel import (  # noqa: F401
+    MAX_KERNEL_PLAYERS,
     _choose_coalitions,
     _constrained_wls,
     _size_masses,

@@ -13,13 +13,16 @@ import numpy as np
 from lime_core._deprecation import renamed_arguments
 from lime_core._validation import (
     RandomState,
+    check_array,
     check_callable,
     check_int,
     check_random_state,
 )
 from lime_core.sampling import all_masks
 from lime_core.shapley.games import (
+    MAX_BATCH_BYTES,
     MAX_EXACT_PLAYERS,
+    MAX_MASK_CELLS,
     ShapleyResult,
     ValueFn,
     _check_d,
@@ -39,12 +42,24 @@ def all_coalitions(d: int) -> np.ndarray:
 def shapley_weight(size: Any, d: int) -> np.ndarray:
     """The coalition-formula weight ``|S|! (d - |S| - 1)! / d!`` for coalitions of ``size``.
 
-    Computed with ``lgamma`` so it does not overflow for large ``d``.
+    Computed with ``lgamma`` so it does not overflow for large ``d`` (a weight below
+    the smallest float is 0).
+
+    Parameters
+    ----------
+    size : int or array of int
+        Coalition sizes ``|S|`` of coalitions without the player, ``0 <= |S| <= d - 1``.
+    d : int
+        Number of players (>= 1).
     """
-    s = np.asarray(size, dtype=float)
-    return np.exp(
-        np.vectorize(math.lgamma)(s + 1) + np.vectorize(math.lgamma)(d - s) - math.lgamma(d + 1)
-    )
+    d = _check_d(d)
+    s = check_array(size, "size")
+    if s.dtype.kind not in "iuf" or np.any(s != np.round(s)):
+        raise ValueError(f"size must hold whole numbers (coalition sizes), got {size!r}")
+    if np.any((s < 0) | (s > d - 1)):
+        raise ValueError(f"size must be between 0 and d - 1 = {d - 1}, got {size}")
+    lgamma = np.vectorize(math.lgamma, otypes=[float])
+    return np.exp(lgamma(s + 1) + lgamma(d - s) - math.lgamma(d + 1))
 
 # --------------------------------------------------------------------------
 # exact and permutation Shapley values
@@ -123,7 +138,8 @@ def shapley_permutation(
     holds every order, so antithetic sampling is exact and its standard error 0.
 
     ``v(empty)`` and ``v(N)`` are shared by every order, so the cost is
-    ``2 + num_permutations * (d - 1)`` coalitions, all evaluated in one call.
+    ``2 + num_permutations * (d - 1)`` coalitions, all evaluated in one call (in blocks
+    of at most 32 MiB of masks when ``num_permutations * d * d`` is larger).
 
     See the course notebook ``course/10_shapley_shap.ipynb``.
 
@@ -134,7 +150,8 @@ def shapley_permutation(
     d : int
         Number of players (>= 1).
     num_permutations : int
-        Number of orders (even when ``antithetic``; at least 2 for a standard error).
+        Number of orders (even when ``antithetic``; at least 2 for a standard error;
+        ``num_permutations * d <= 2^23`` so the orders fit in bounded memory).
     random_state : int, numpy.random.Generator or None
     antithetic : bool
         Pair every order with its reverse.
@@ -158,6 +175,9 @@ def shapley_permutation(
         raise ValueError(
             f"num_permutations must be even when antithetic=True (orders come in pairs), got {n}"
         )
+    if n * d > MAX_MASK_CELLS // 32:  # orders, ranks, values, contributions: n * d * 8 bytes each
+        raise ValueError(f"num_permutations must be <= {MAX_MASK_CELLS // 32 // d} for d={d} "
+                         f"(the orders take num_permutations * d * 8 bytes), got {n}")
     rng, recorded = check_random_state(random_state)
 
     if antithetic:
@@ -168,11 +188,22 @@ def shapley_permutation(
 
     # rank[j, i] = position of player i in order j; prefix k holds players of rank < k
     rank = np.argsort(perms, axis=1)
-    middle = rank[:, None, :] < np.arange(1, d)[None, :, None]  # (n, d-1, d)
-    masks = np.concatenate(
-        [np.zeros((1, d), bool), np.ones((1, d), bool), middle.reshape(-1, d)]
-    )
-    v = _evaluate(value_fn, masks)
+    ends = np.array([[False] * d, [True] * d])
+    num_rows = n * (d - 1)
+    per_call = max(1, MAX_BATCH_BYTES // (8 * d))  # mask rows per value_fn call
+    if num_rows + 2 <= per_call:  # one call, as the docstring says
+        middle = rank[:, None, :] < np.arange(1, d)[None, :, None]  # (n, d-1, d)
+        v = _evaluate(value_fn, np.concatenate([ends, middle.reshape(-1, d)]))
+        calls = 1
+    else:  # huge n * d * d: the prefixes are built and evaluated a block at a time
+        v = np.empty(num_rows + 2)
+        v[:2] = _evaluate(value_fn, ends)
+        calls = 1
+        for start in range(0, num_rows, per_call):
+            row = np.arange(start, min(start + per_call, num_rows))
+            order, k = row // (d - 1), row % (d - 1) + 1
+            v[2 + start : 2 + start + row.size] = _evaluate(value_fn, rank[order] < k[:, None])
+            calls += 1
     v_prefix = np.empty((n, d + 1))
     v_prefix[:, 0] = v[0]
     v_prefix[:, d] = v[1]
@@ -194,6 +225,7 @@ def shapley_permutation(
         values=values,
         base_value=float(v[0]),
         stderr=stderr,
-        num_coalitions=int(masks.shape[0]),
+        num_coalitions=int(num_rows + 2),
         random_state=recorded,
+        model_calls=calls,
     )

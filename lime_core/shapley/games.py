@@ -23,6 +23,12 @@ from lime_core._validation import (
 #: The exact formula evaluates 2^d coalitions; above this it is refused.
 MAX_EXACT_PLAYERS = 20
 
+#: Largest block of model input (bytes of float64) built at once; bounds memory for huge d.
+MAX_BATCH_BYTES = 2**25
+
+#: Most cells (coalitions x players) a sampler holds: masks take one byte a cell.
+MAX_MASK_CELLS = 2**28
+
 ValueFn = Callable[[np.ndarray], np.ndarray]
 
 
@@ -38,11 +44,14 @@ class ShapleyResult:
     Attributes
     ----------
     values : numpy.ndarray, shape (d,)
-        ``phi_i`` for every player/feature.
-    base_value : float
+        ``phi_i`` for every player/feature. :func:`kernel_shap` returns them shaped
+        like its ``x`` (``(d,)`` or ``(n, d)``), with a last axis of ``k`` outputs when
+        it explains all outputs of a model at once (``(d, k)`` or ``(n, d, k)``, as shap).
+    base_value : float or numpy.ndarray
         ``v(empty)``; for a model explained by :func:`kernel_shap` this is
-        ``E_b[f(b)]``, the mean prediction on the background.
-    stderr : numpy.ndarray, shape (d,)
+        ``E_b[f(b)]``, the mean prediction on the background (through the ``link``),
+        an array ``(k,)`` when all ``k`` outputs are explained.
+    stderr : numpy.ndarray, shape like ``values``
         Standard error of each ``phi_i`` (zeros for the exact formula).
     num_coalitions : int
         Number of coalitions whose value was computed (``num_evaluations`` is its
@@ -53,15 +62,22 @@ class ShapleyResult:
         Rows passed to the model, when the game is a model (coalitions x baseline rows).
     model_calls : int
         Calls made to the value function, or to the model when the game is a model.
+    num_rows : int or None
+        ``None`` when one row ``x`` of shape ``(d,)`` was explained; else the number of
+        rows ``n`` of an ``x`` of shape ``(n, d)`` (the first axis of ``values``).
+    link : str
+        ``"identity"`` or ``"logit"``: the scale on which ``v`` and the values add up.
     """
 
     values: np.ndarray
-    base_value: float
+    base_value: Any
     stderr: np.ndarray
     num_coalitions: int
     random_state: Any = None
     num_model_rows: int | None = None
     model_calls: int = 1
+    num_rows: int | None = None
+    link: str = "identity"
 
     @property
     def num_evaluations(self) -> int:
@@ -75,9 +91,15 @@ class ShapleyResult:
         return self.values
 
     @property
-    def full_value(self) -> float:
-        """``base_value + sum(values)``, which equals ``v(N)`` (efficiency)."""
-        return float(self.base_value + np.sum(self.values))
+    def full_value(self) -> Any:
+        """``base_value + sum_i values_i``, which equals ``v(N)`` (efficiency).
+
+        A float for one row and one output; an array ``(n,)``, ``(k,)`` or ``(n, k)``
+        when several rows or outputs were explained.
+        """
+        feature_axis = 0 if self.num_rows is None else 1
+        total = np.asarray(self.base_value) + np.sum(self.values, axis=feature_axis)
+        return float(total) if total.ndim == 0 else total
 
 
 @dataclass
@@ -176,28 +198,50 @@ class MarginalValueFunction:
     def d(self) -> int:
         return self.x.shape[0]
 
-    def predict(self, rows: np.ndarray) -> np.ndarray:
-        """The model's score for ``target`` on ``rows`` (one call), shape ``(n,)``."""
+    def predict_all(self, rows: np.ndarray) -> np.ndarray:
+        """All the model's outputs on ``rows`` (one call), shape ``(n, k)``, checked."""
         out = check_model_output(self.model(rows), rows.shape[0], name="model")
+        if out.shape[1] == 0:
+            raise ValueError(f"model must return at least one output per row, got shape "
+                             f"{out.shape}")
         self.model_calls += 1
         self.num_model_rows += rows.shape[0]
-        return select_target(out, self.target)
+        return out
 
-    def __call__(self, masks: np.ndarray) -> np.ndarray:
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        """The model's score for ``target`` on ``rows`` (one call), shape ``(n,)``."""
+        return select_target(self.predict_all(rows), self.target)
+
+    def coalitions_per_call(self) -> int:
+        """Coalitions per model call: ``batch_size`` rows, and at most ``MAX_BATCH_BYTES``."""
+        rows = min(self.batch_size, max(1, MAX_BATCH_BYTES // (8 * self.d)))
+        return max(1, rows // self.baseline.shape[0])
+
+    def outputs(self, masks: np.ndarray) -> np.ndarray:
+        """``E_b[f(x_S u b_Sbar)]`` for every output of the model: shape ``(m, k)``."""
         masks = np.asarray(masks)
         if masks.ndim != 2 or masks.shape[1] != self.d:
             raise ValueError(f"masks must have shape (m, {self.d}), got shape {masks.shape}")
         masks = masks.astype(bool)
         n_bg = self.baseline.shape[0]
-        chunk = max(1, self.batch_size // n_bg)  # coalitions per model call
-        values = np.empty(masks.shape[0])
+        chunk = self.coalitions_per_call()
+        values: np.ndarray | None = None
         for start in range(0, masks.shape[0], chunk):
             m = masks[start : start + chunk]
             # hybrid rows: x where the coalition is on, the background row elsewhere
             hybrid = np.where(m[:, None, :], self.x[None, None, :], self.baseline[None, :, :])
-            scores = self.predict(hybrid.reshape(-1, self.d))
-            values[start : start + chunk] = scores.reshape(m.shape[0], n_bg).mean(axis=1)
-        return values
+            scores = self.predict_all(hybrid.reshape(-1, self.d))
+            if values is None:
+                values = np.empty((masks.shape[0], scores.shape[1]))
+            elif scores.shape[1] != values.shape[1]:
+                raise ValueError(f"model must return the same number of outputs on every "
+                                 f"call, got {values.shape[1]} and then {scores.shape[1]}")
+            values[start : start + chunk] = scores.reshape(m.shape[0], n_bg, -1).mean(axis=1)
+        return values if values is not None else np.empty((0, 1))
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        out = self.outputs(masks)
+        return select_target(out, self.target) if out.shape[0] else np.empty(0)
 
 
 def _check_x_baseline(x: Any, baseline: Any) -> tuple[np.ndarray, np.ndarray]:

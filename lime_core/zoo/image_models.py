@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from lime_core._deprecation import renamed_arguments
+from lime_core._deprecation import renamed_arguments, warn_renamed
 from lime_core._validation import (
     RandomState,
     check_array,
@@ -348,8 +348,8 @@ class AnalyticalModel:
 
     Attributes
     ----------
-    f : callable
-        ``(n, H, W, 3) -> (n,)`` scores.
+    classifier_fn : callable
+        ``(n, H, W, 3) -> (n,)`` scores (``f`` is its deprecated name).
     kind : str
         "linear" or "shape_detector".
     weights : ndarray or None
@@ -361,15 +361,21 @@ class AnalyticalModel:
         ``tau`` of the shape detector.
     """
 
-    f: Callable[[np.ndarray], np.ndarray]
+    classifier_fn: Callable[[np.ndarray], np.ndarray]
     kind: str
     weights: np.ndarray | None = None
     bias: float = 0.0
     shape: np.ndarray | None = None
     threshold: float | None = None
 
+    @property
+    def f(self) -> Callable[[np.ndarray], np.ndarray]:
+        """Deprecated name of :attr:`classifier_fn`."""
+        warn_renamed("AnalyticalModel", "f", "classifier_fn")
+        return self.classifier_fn
+
     def __call__(self, images: Any) -> np.ndarray:
-        return self.f(check_array(images, "images", ndim=4))
+        return self.classifier_fn(check_array(images, "images", ndim=4))
 
 
 @renamed_arguments(old_positional=('image_shape', 'random_state'))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from lime_core._deprecation import renamed_arguments
+from lime_core._deprecation import renamed_arguments, warn_renamed
 from lime_core._validation import RandomState, check_int, check_random_state
 
 SENTIMENT_CLASSES = ("negative", "positive")
@@ -101,25 +101,32 @@ class TextModel:
 
     Attributes
     ----------
-    predict_fn : callable
-        The underlying function from a list of str to ``(n, k)`` probabilities.
+    classifier_fn : callable
+        The underlying function from a list of str to ``(n, k)`` probabilities
+        (``predict_fn`` is its deprecated name).
     class_names : tuple of str
     description : str
     estimator : object
-        The fitted scikit-learn pipeline or torch module behind ``predict_fn``.
+        The fitted scikit-learn pipeline or torch module behind ``classifier_fn``.
     """
 
-    predict_fn: Callable[[list[str]], np.ndarray]
+    classifier_fn: Callable[[list[str]], np.ndarray]
     class_names: tuple[str, ...]
     description: str
     estimator: Any = None
+
+    @property
+    def predict_fn(self) -> Callable[[list[str]], np.ndarray]:
+        """Deprecated name of :attr:`classifier_fn`."""
+        warn_renamed("TextModel", "predict_fn", "classifier_fn")
+        return self.classifier_fn
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities ``(n, k)`` for a list of ``n`` strings."""
         texts = check_texts(texts)
         if len(texts) == 0:
             return np.zeros((0, len(self.class_names)))
-        return np.asarray(self.predict_fn(texts), dtype=float)
+        return np.asarray(self.classifier_fn(texts), dtype=float)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The most probable class index for each string."""
