@@ -32,6 +32,9 @@ from lime_core.perturbation import WORD_SPLIT, perturb_text, tokenise
 from lime_core.sampling import sample_masks
 from lime_core.surrogate import FEATURE_SELECTIONS
 
+#: Largest ``num_samples``: every sample is a text held in memory and sent to the model.
+MAX_TEXT_SAMPLES = 10**7
+
 
 def text_samples(
     text: str,
@@ -58,7 +61,7 @@ def text_samples(
     text : str
     classifier_fn : callable
         Takes a list of strings, returns ``(n, k)`` probabilities or ``(n,)`` scores.
-    num_samples : int >= 2
+    num_samples : int, 2 .. ``MAX_TEXT_SAMPLES`` (10 million)
     bow : bool
         True: a feature is a distinct word, removing it removes every occurrence.
         False: a feature is one word position, replaced by ``mask_string`` (as lime).
@@ -86,7 +89,7 @@ def text_samples(
     domain = tokenise(text, bow=bow, mask_string=mask_string,
                       split_expression=split_expression, char_level=char_level)
     check_callable(classifier_fn, "classifier_fn")
-    num_samples = check_int(num_samples, "num_samples", minimum=2)
+    num_samples = check_int(num_samples, "num_samples", minimum=2, maximum=MAX_TEXT_SAMPLES)
     rng, recorded = check_random_state(random_state)
 
     Z = sample_masks(len(domain.features), num_samples, random_state=rng,

@@ -178,9 +178,7 @@ def test_every_selection_and_more_features_than_words(mode, num_features):
     assert len(exp.fits[1].features) <= len(exp.feature_names)
 
 
-@pytest.mark.parametrize("width", [1e-300, 1e-6, 1e6, pytest.param(1e300, marks=pytest.mark.xfail(
-    raises=OverflowError, strict=False,
-    reason="lime_core.kernels squares the width (OverflowError); fixed on the tabular branch"))])
+@pytest.mark.parametrize("width", [1e-300, 1e-6, 1e6, 1e300])
 def test_extreme_kernel_widths_give_a_result_or_a_named_error(width):
     try:
         exp = explain_text(TEXT, proba, num_samples=40, kernel_width=width, random_state=0)
