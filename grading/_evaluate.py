@@ -14,6 +14,13 @@ notebook's cells in order:
   plain data. The verdict is whether that run raised, or, when its last line
   is a number, that number of points (nbgrader's partial credit).
 
+What a test learns about *how* the student's function works is decided here
+too: a torch model with forward hooks (a call counter) that a test hands to the
+student stays here (:class:`WatchedModel`), so its hooks count every pass; a
+function a test hands over is called with plain data only; and a setup model,
+tensor or array passed to a student's function must hash the same in the kernel
+as here (:func:`grading._wire.digest`) before and after the call.
+
 A kernel that dies or ignores its time limit is killed, restarted and given
 the cells that ran before again (except the one that killed it); after three
 restarts the rest of the notebook counts as not run.
@@ -39,6 +46,10 @@ from grading import _wire
 from grading.sandbox import Limits, start_kernel, stop_kernel
 
 MAX_RESTARTS = 3
+#: what a feedback page says instead of text the notebook wrote after a hidden test had run:
+#: hidden tests hand their inputs to the student's functions, so that text could carry them
+WITHHELD = "(its message is not shown: hidden tests had run before it, and it could carry their data)"
+FIXED_ERRORS = ("Timeout", "KernelDied", "CellTimeout", "KeyboardInterrupt", "MemoryError")
 GRACE = 10.0  # seconds past a time limit before the kernel is killed
 
 
@@ -65,6 +76,95 @@ def _remote_exception(type_name: str, message: str) -> Exception:
     return _wire.RemoteError(type_name, message)
 
 
+def _grader_check(message: str) -> AssertionError:
+    """A failed check of the grader's own (its message is the grader's text, safe to show)."""
+    err = AssertionError(message)
+    err.limelab_grader = True
+    return err
+
+
+def _has_state(obj) -> bool:
+    """A torch model, a tensor or a numpy array: what a function could change in place."""
+    kind = type(obj).__module__ or ""
+    if kind.startswith("torch"):
+        import torch
+
+        return isinstance(obj, (torch.nn.Module, torch.Tensor))
+    if kind == "numpy" or kind.startswith("numpy."):
+        import numpy as np
+
+        return isinstance(obj, np.ndarray)
+    return False
+
+
+def _holds_student_object(value, depth: int = 0) -> bool:
+    if getattr(type(value), "_limelab_stub_ref", None) is not None and type(value).__name__ == "StudentObject":
+        return True
+    if depth > _wire.MAX_DEPTH:
+        return True
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_student_object(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_student_object(k, depth + 1) or _holds_student_object(v, depth + 1)
+                   for k, v in value.items())
+    return False
+
+
+class WatchedModel:
+    """A test's torch model with forward hooks (a call counter), lent to the kernel.
+
+    The model stays in this process: the kernel gets a stand-in
+    (:func:`grading._wire.module_from_wire`) whose forward pass calls
+    :meth:`forward` here, so the hooks run, and count, here, where no student
+    code ever runs; its backward pass calls :meth:`backward` (the gradient with
+    respect to the input of a recent forward pass).
+    """
+
+    KEEP = 8                  # forward passes whose graph is kept for a backward pass
+    MAX_ELEMENTS = 2**22      # numbers in one input batch: this process has no memory limit
+
+    def __init__(self, module):
+        self.module = module
+        self.graphs: dict[int, tuple] = {}
+        self.passes = 0
+        self.refs: tuple[int, int] = (0, 0)  # its two methods in the codec's table
+
+    def forward(self, x, needs_grad):
+        import torch
+
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"the model takes a tensor, got {type(x).__name__}")
+        if x.numel() > self.MAX_ELEMENTS:
+            raise ValueError(f"the test's model takes batches of at most {self.MAX_ELEMENTS} numbers, "
+                             f"got {x.numel()}")
+        needs_grad = bool(needs_grad) and x.is_floating_point()
+        x = x.detach().clone().requires_grad_(needs_grad)
+        with torch.set_grad_enabled(needs_grad):
+            out = self.module(x)
+        if not isinstance(out, torch.Tensor):
+            raise TypeError("the model did not return a tensor")
+        token = None
+        if needs_grad:
+            self.passes += 1
+            token = self.passes
+            self.graphs[token] = (x, out)
+            while len(self.graphs) > self.KEEP:
+                self.graphs.pop(next(iter(self.graphs)))
+        return out.detach(), token
+
+    def backward(self, token, grad_output):
+        import torch
+
+        if not isinstance(token, int) or token not in self.graphs:
+            raise RuntimeError("backward of an output that is no longer available: call the model again")
+        x, out = self.graphs[token]
+        grad_output = torch.as_tensor(grad_output, dtype=out.dtype)
+        if grad_output.shape != out.shape:
+            raise ValueError(f"grad_output must have shape {tuple(out.shape)}, got {tuple(grad_output.shape)}")
+        (grad,) = torch.autograd.grad(out, x, grad_output, retain_graph=True, allow_unused=True)
+        return torch.zeros_like(x) if grad is None else grad.detach()
+
+
 class Grader:
     def __init__(self, spec: dict):
         self.spec = spec
@@ -75,8 +175,9 @@ class Grader:
         self.ns: dict = {"__name__": "__main__", "__builtins__": builtins}
         self.codec = _wire.Codec("t")
         self.codec.make_stub = self._stub
-        self.codec.encode_other = lambda obj: _wire.module_to_wire(obj, self.codec, hooks=True)
+        self.codec.encode_other = self._encode_other
         self.codec.decode_other = lambda data: _wire.module_from_wire(data, self.codec)
+        self.watched: dict[int, WatchedModel] = {}
         self.history: list[dict] = []   # kernel cells run so far (replayed after a restart)
         self.restarts = 0
         self.dead = False
@@ -85,6 +186,8 @@ class Grader:
         self.student_names: set[str] = set()
         self.messages: list[str] = []
         self.started = time.monotonic()
+        self.hidden_ran = False             # a hidden test has called the notebook's code
+        self.feedback_cells: list[str] = []  # cell errors as a feedback page may show them
 
     # -- the kernel -------------------------------------------------------------
     def _start(self) -> None:
@@ -127,6 +230,45 @@ class Grader:
         except _wire.WireError as err:
             raise KernelGone(str(err)) from err
 
+    # -- what a test hands to the kernel --------------------------------------------
+    def _encode_other(self, obj):
+        if _wire.is_watched_model(obj):  # counted by its hooks: it stays here (WatchedModel)
+            model = self.watched.get(id(obj))
+            if model is None or model.module is not obj:
+                model = self.watched[id(obj)] = WatchedModel(obj)
+                model.refs = (self.codec.ref(model.forward)["__ref__"], self.codec.ref(model.backward)["__ref__"])
+            return _wire.remote_model_to_wire(*model.refs)
+        return _wire.module_to_wire(obj, self.codec)
+
+    def _setup_objects_in(self, data, found: list[str] | None = None) -> list[str]:
+        """Names of the setup models, tensors and arrays in encoded call arguments."""
+        found = [] if found is None else found
+        if isinstance(data, list):
+            for x in data:
+                self._setup_objects_in(x, found)
+        elif isinstance(data, dict):
+            name = data.get("__global__")
+            if isinstance(name, str):
+                if name not in found and _has_state(self.codec.globals_by_name.get(name)):
+                    found.append(name)
+                return found
+            for x in data.values():
+                self._setup_objects_in(x, found)
+        return found
+
+    def digests(self, names: list[str]) -> dict:
+        """The kernel's hashes of its copies of the setup objects ``names``."""
+        reply = self.request({"op": "digest", "names": names})
+        if reply["op"] != "value":
+            raise AssertionError("the notebook's setup objects could not be checked")
+        value = self.codec.decode(reply.get("v"))
+        return value if isinstance(value, dict) else {}
+
+    def _changed(self, names: list[str], expected: dict) -> str:
+        """The names (as text) whose kernel copy no longer hashes to ``expected``."""
+        now = self.digests(names)
+        return ", ".join(f"`{n}`" for n in names if now.get(n) != expected[n])
+
     # -- stand-ins for the student's objects ---------------------------------------
     def _stub(self, ref: int):
         grader = self
@@ -143,8 +285,27 @@ class Grader:
             _limelab_stub_ref = staticmethod(lambda self: me)
 
             def __call__(self, *args, **kwargs):
-                return ask({"op": "call", "f": me, "args": grader.codec.encode(list(args)),
-                            "kwargs": grader.codec.encode(dict(kwargs))})
+                msg = {"op": "call", "f": me, "args": grader.codec.encode(list(args)),
+                       "kwargs": grader.codec.encode(dict(kwargs))}
+                # a setup model, tensor or array handed to the student's function must be, in
+                # the kernel, what the setup cell made, before and after the call: compare the
+                # kernel's hash of its copy with the hash of this process's copy
+                shared = grader._setup_objects_in([msg["args"], msg["kwargs"]])
+                expected = {n: _wire.digest(grader.codec.globals_by_name[n]) for n in shared}
+                if shared:
+                    changed = grader._changed(shared, expected)
+                    if changed:
+                        raise _grader_check(
+                            f"{changed} in the notebook is no longer what the setup cell made: "
+                            "something changed it in place (work on a copy, e.g. copy.deepcopy)")
+                value = ask(msg)
+                if shared:
+                    changed = grader._changed(shared, expected)
+                    if changed:
+                        raise _grader_check(
+                            f"the function changed {changed} in place; do not modify the objects "
+                            "it is given (work on a copy, e.g. copy.deepcopy)")
+                return value
 
             def __getattr__(self, name):
                 if name.startswith("__") and name not in ("__name__", "__qualname__", "__doc__"):
@@ -181,6 +342,11 @@ class Grader:
                 raise PermissionError("the kernel may not call this")
             args = self.codec.decode(msg.get("args", []))
             kwargs = self.codec.decode(msg.get("kwargs", {"__dict__": {}}))
+            if _holds_student_object([args, kwargs]):
+                # the test's function sees plain data only: a stand-in for a student object
+                # would let the student's code answer its questions (len(), iteration, ...)
+                raise TypeError("a function the test gave you takes plain data (numbers, strings, "
+                                "lists, numpy arrays, tensors), not objects of the notebook")
             return {"op": "value", "v": self.codec.encode(fn(*args, **kwargs))}
         except KernelGone:
             raise
@@ -240,6 +406,7 @@ class Grader:
         err = self.kernel_exec(cell["k_source"], "setup", cell["gid"])
         if err is not None:
             self.messages.append(f"cell '{cell['gid']}': {err['type']}: {_first_line(err['message'])}")
+            self.feedback_cells.append(self._cell_feedback(cell["gid"], err, self.messages[-1]))
 
     def _needed_names(self, tree: ast.AST) -> list[str]:
         loads, stores = [], set()
@@ -259,8 +426,38 @@ class Grader:
                 stores.add(node.arg)
         return [n for n in loads if n not in stores and n not in self.ns and not hasattr(builtins, n)]
 
+    def _cell_feedback(self, gid: str, err: dict, message: str) -> str:
+        """A cell's error as a feedback page may show it (the notebook's text withheld after hidden tests)."""
+        if not self.hidden_ran or err["type"] in FIXED_ERRORS:
+            return message
+        return f"cell '{gid}': {err['type']} {WITHHELD}"
+
+    def _feedback(self, err: BaseException, problem: str, filename: str, tree: ast.AST) -> str:
+        """``problem`` as a feedback page may show it.
+
+        Before any hidden test has run, everything; after, only text the test or the
+        grader wrote: the message of a failed ``assert`` whose message is a constant
+        string (or that has none), a time or memory limit; for anything else (the
+        student's own exception, an f-string with the student's values) its type only.
+        """
+        if not self.hidden_ran or getattr(err, "limelab_grader", False):
+            return problem
+        if isinstance(err, _wire.RemoteError) or getattr(err, "limelab_remote", False):
+            name = err.type_name if isinstance(err, _wire.RemoteError) else type(err).__name__
+            return problem if name in FIXED_ERRORS else f"{name} {WITHHELD}"
+        if isinstance(err, AssertionError):
+            lines = [fs.lineno for fs in traceback.extract_tb(err.__traceback__) if fs.filename == filename]
+            asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert) and lines and n.lineno == lines[-1]]
+            if asserts and all(a.msg is None or isinstance(a.msg, ast.Constant) for a in asserts):
+                return problem
+        return f"{type(err).__name__} {WITHHELD}"
+
     def run_test(self, cell: dict) -> tuple[float, str, bool]:
-        """Run a whole test cell here; return (score, problem, failed in the hidden part)."""
+        """Run a whole test cell here; return (score, problem, failed in the hidden part).
+
+        ``self.last_feedback`` is then the problem as a feedback page may show it.
+        """
+        self.last_feedback = None
         points = float(cell["points"])
         filename = f"<test {cell['gid']}>"
         try:
@@ -295,7 +492,9 @@ class Grader:
             return 0.0, f"{why} while the test called the notebook's code", False
         except Exception as err:  # noqa: BLE001 - every failure is a verdict
             hidden = self._in_hidden(err, filename, cell.get("hidden", []))
-            return 0.0, self._describe(err), hidden
+            problem = self._describe(err)
+            self.last_feedback = self._feedback(err, problem, filename, tree)
+            return 0.0, problem, hidden
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
             return float(min(max(value, 0.0), points)), "", False
         return points, "", False
@@ -342,6 +541,7 @@ class Grader:
                                            replay=True)
                     if err is not None:
                         faults.append(f"cell '{gid}': {self._describe_kernel_error(err)}")
+                        self.feedback_cells.append(self._cell_feedback(gid, err, faults[-1]))
                         if err["type"] in ("Timeout", "KernelDied"):
                             self.history = [m for m in self.history if m.get("code") != cell["k_source"]]
                     if kind == "manual_code":
@@ -355,15 +555,21 @@ class Grader:
                         self.kernel_exec(cell["k_source"], "visible", gid)
                     if self.dead:
                         score, problem, hidden = 0.0, "not run: the kernel crashed in an earlier cell and could not be restarted", False
+                        feedback = None
                     else:
                         score, problem, hidden = self.run_test(cell)
+                        feedback = self.last_feedback
+                        if cell.get("hidden"):
+                            self.hidden_ran = True
                     questions.append({"question": gid, "score": score, "max_score": float(cell["points"]),
-                                      "kind": "auto", "problem": problem, "hidden": hidden})
+                                      "kind": "auto", "problem": problem, "hidden": hidden,
+                                      "feedback": feedback})
                     if problem:
                         faults.append(f"question '{gid}': {problem}")
         finally:
             self._stop()
         return {"status": "graded", "questions": questions, "messages": self.messages + faults,
+                "feedback_cells": self.feedback_cells,
                 "restarts": self.restarts}
 
     def _describe_kernel_error(self, err: dict) -> str:

@@ -35,7 +35,7 @@ class Kernel:
         self.codec = _wire.Codec("k")
         self.codec.make_stub = self._stub
         self.codec.decode_other = lambda data: _wire.module_from_wire(data, self.codec, self._stub)
-        self.codec.encode_other = lambda obj: _wire.module_to_wire(obj, self.codec, hooks=False)
+        self.codec.encode_other = lambda obj: _wire.module_to_wire(obj, self.codec)
         self.peer = _wire.Peer(rfd, wfd, self.codec, self.handle)
         signal.signal(signal.SIGALRM, _alarm)
 
@@ -93,12 +93,21 @@ class Kernel:
             return {"op": "done", "error": None}
         return {"op": "done", "error": {"type": type(err).__name__, "message": str(err)[:2000]}}
 
+    def digest(self, name: str) -> str:
+        """:func:`_wire.digest` of this side's setup object ``name`` ("" if there is none)."""
+        if name not in self.codec.globals_by_name:
+            return ""
+        return _wire.digest(self.codec.globals_by_name[name])
+
     def handle(self, msg: dict) -> dict:
         op = msg["op"]
         try:
             if op == "exec":
                 return self.run_cell(str(msg["code"]), str(msg.get("kind", "student")),
                                      float(msg.get("timeout", 60)))
+            if op == "digest":
+                names = [str(n) for n in msg.get("names", [])]
+                return {"op": "value", "v": {"__dict__": {n: self.digest(n) for n in names}}}
             if op == "lookup":
                 name = str(msg["name"])
                 if name not in self.ns:

@@ -10,6 +10,10 @@ message is one line of JSON. Values cross the wall only as plain data:
   bytes, base64-encoded, read back with ``np.load(allow_pickle=False)``;
 * a setup object (a name a locked setup cell defined, e.g. the course model):
   its name, resolved on the other side to that side's own object;
+* a torch model a test watches (one with forward hooks, e.g. to count its
+  calls) stays in the trusted process: the kernel gets a stand-in model whose
+  forward pass and backward pass are requests back across the wall, so the
+  hooks run, and count, where no student code runs;
 * anything else stays where it is and is sent as a numbered reference; the
   other side gets a stand-in whose calls, attribute reads and indexing are
   requests back across the wall.
@@ -178,16 +182,49 @@ class Codec:
         raise WireError("unknown value tag")
 
 
+def digest(obj) -> str:
+    """A hash of an object's state: a torch model's weights, buffers and train/eval mode, a
+    tensor's or a numpy array's values; "" for any other object.
+
+    Both sides compute it the same way: the trusted process compares the kernel's hash
+    of a setup object with the hash of its own copy (made by the same setup cell).
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    kind = type(obj).__module__ or ""
+    if kind.startswith("torch"):
+        import torch
+
+        if isinstance(obj, torch.nn.Module):
+            for key, value in obj.state_dict().items():
+                arr = value.detach().cpu().contiguous().numpy()
+                h.update(f"{key}:{arr.dtype}:{arr.shape}:".encode() + arr.tobytes())
+            h.update(bytes(m.training for m in obj.modules()))
+            return h.hexdigest()
+        if not isinstance(obj, torch.Tensor):
+            return ""
+        obj = obj.detach().cpu().contiguous().numpy()
+        kind = "numpy"
+    if kind == "numpy" or kind.startswith("numpy."):
+        import numpy as np
+
+        if isinstance(obj, np.ndarray):
+            arr = np.ascontiguousarray(obj)
+            h.update(f"{arr.dtype}:{arr.shape}:".encode() + arr.tobytes())
+            return h.hexdigest()
+    return ""
+
+
 LAYERS = ("Linear", "Conv2d", "ReLU", "Tanh", "Sigmoid", "Softplus", "Flatten", "MaxPool2d",
           "AvgPool2d", "Softmax", "LogSoftmax", "Identity", "Dropout", "Sequential")
 
 
-def module_to_wire(obj, codec: Codec, hooks: bool) -> dict | None:
+def module_to_wire(obj, codec: Codec) -> dict | None:
     """A torch module made only of standard layers, as plain data (layers and weights).
 
-    Returns None for anything else (which then travels as a reference).
-    ``hooks``: also send the module's forward hooks, as references the other
-    side calls (with no arguments) whenever its copy runs forward.
+    Returns None for anything else (which then travels as a reference). Hooks
+    are never sent: a watched model is sent with :func:`remote_model_to_wire`.
     """
     module = type(obj).__module__ or ""
     if not module.startswith("torch.nn"):
@@ -224,16 +261,41 @@ def module_to_wire(obj, codec: Codec, hooks: bool) -> dict | None:
         return {"type": kind, "args": codec.encode(args), "kwargs": codec.encode(kwargs), "state": state}
 
     try:
-        data = {"__module__": spec(obj), "training": bool(obj.training)}
+        return {"__module__": spec(obj), "training": bool(obj.training)}
     except TypeError:
         return None
-    if hooks:
-        data["hooks"] = [codec.ref(h)["__ref__"] for h in obj._forward_hooks.values()]
-    return data
 
 
-def module_from_wire(data: dict, codec: Codec, hook_stub=None):
-    """Rebuild a module sent by :func:`module_to_wire` (hooks only if ``hook_stub`` is given)."""
+def is_watched_model(obj) -> bool:
+    """True for a torch module that has (or has a layer with) forward hooks."""
+    module = type(obj).__module__ or ""
+    if not module.startswith("torch"):
+        return False
+    import torch
+
+    if not isinstance(obj, torch.nn.Module):
+        return False
+    return any(m._forward_hooks or m._forward_pre_hooks for m in obj.modules())
+
+
+def remote_model_to_wire(forward_ref: int, backward_ref: int) -> dict:
+    """The message for a model that stays on the sending side (see :func:`module_from_wire`)."""
+    return {"__remote_model__": {"forward": forward_ref, "backward": backward_ref}}
+
+
+def module_from_wire(data: dict, codec: Codec, stub=None):
+    """Rebuild a module sent by :func:`module_to_wire`.
+
+    With ``stub`` (the kernel's side only) a ``__remote_model__`` becomes a
+    stand-in ``torch.nn.Module`` whose forward pass calls the other side's
+    ``forward(x, needs_grad) -> (output, token)`` and whose backward pass calls
+    ``backward(token, grad_output) -> grad_input`` there.
+    """
+    if isinstance(data, dict) and "__remote_model__" in data and stub is not None:
+        refs = data["__remote_model__"]
+        if not isinstance(refs, dict):
+            raise WireError("malformed remote model")
+        return _remote_model(stub(int(refs["forward"])), stub(int(refs["backward"])))
     if not isinstance(data, dict) or "__module__" not in data:
         raise WireError("unknown value tag")
     import numpy as np
@@ -260,12 +322,33 @@ def module_from_wire(data: dict, codec: Codec, hook_stub=None):
         layer.load_state_dict(state)
         return layer
 
-    module = build(data["__module__"]).train(bool(data.get("training", False)))
-    if hook_stub is not None:
-        for hook in data.get("hooks", []):
-            stub = hook_stub(int(hook))
-            module.register_forward_hook(lambda *a, _s=stub: _s())
-    return module
+    return build(data["__module__"]).train(bool(data.get("training", False)))
+
+
+def _remote_model(forward, backward):
+    """A model whose weights are on the other side: every pass is a request there."""
+    import torch
+
+    class _Pass(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out, token = forward(x.detach(), bool(ctx.needs_input_grad[0]))
+            ctx.token = token
+            return torch.as_tensor(out)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            if ctx.token is None:
+                raise RuntimeError("this output was computed without a gradient")
+            return torch.as_tensor(backward(ctx.token, grad_output.detach())).to(grad_output.dtype)
+
+    class RemoteModel(torch.nn.Module):
+        """The test's model: it runs in the grader's process, not here."""
+
+        def forward(self, x):
+            return _Pass.apply(torch.as_tensor(x))
+
+    return RemoteModel()
 
 
 REPLIES = ("value", "raise", "done", "missing")

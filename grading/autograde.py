@@ -69,6 +69,9 @@ class QuestionResult:
     kind: str
     problem: str = ""
     hidden: bool = False  # the failure was in a hidden test (feedback shows no detail)
+    # ``problem`` as the student's feedback page may show it (None: all of it); text the
+    # notebook wrote after a hidden test had run is withheld (it could carry the test's data)
+    feedback: str | None = None
 
 
 @dataclass
@@ -82,6 +85,8 @@ class SubmissionResult:
     questions: list[QuestionResult] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     sandbox: bool = True  # False when graded with --no-sandbox
+    # the cells' errors as the feedback page may show them (None: those in ``messages``)
+    feedback_cells: list[str] | None = None
 
     @property
     def total(self) -> float:
@@ -229,10 +234,6 @@ def student_name(path: Path, assignment: str | None) -> str:
 
 # ----------------------------------------------------------------------------
 # step 4: locked cells
-
-
-def _locked_cells(nb) -> list:
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("locked", False)]
 
 
 def _describe_cell(cell) -> str:
@@ -458,10 +459,12 @@ def _apply(res: SubmissionResult, out: dict) -> None:
         res.status = "error"
         return
     res.status = "graded"
+    res.feedback_cells = out.get("feedback_cells")
     for q in out.get("questions", []):
         res.questions.append(QuestionResult(
             question=q["question"], score=q["score"], max_score=float(q["max_score"]),
             kind=q["kind"], problem=q.get("problem", ""), hidden=bool(q.get("hidden", False)),
+            feedback=q.get("feedback"),
         ))
 
 

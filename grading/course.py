@@ -35,11 +35,6 @@ def check_assignment(name: str) -> str:
     return name
 
 
-def solution_notebook(assignment: str, root: Path = SOLUTIONS_DIR) -> Path:
-    """Path of the source notebook ``solutions/<assignment>/<assignment>.ipynb``."""
-    return Path(root) / check_assignment(assignment) / f"{assignment}.ipynb"
-
-
 def nbgrader_env() -> dict[str, str]:
     """Environment for an nbgrader subprocess.
 

@@ -108,7 +108,11 @@ def feedback_html(res: SubmissionResult) -> str:
     message of a failed *visible* test (an assertion message the student can
     read in the released notebook anyway). A failure inside the hidden tests
     shows as "a hidden test failed", with no message and no code. Nothing
-    from the hidden tests or the solutions is in the result beyond that.
+    from the hidden tests or the solutions is in the result beyond that. Text
+    the notebook itself wrote (its exceptions, a test message quoting its
+    values) after a hidden test had run is shown as its type only: hidden
+    tests pass their inputs to the student's functions, and such text could
+    carry them out.
     """
     esc = html.escape
     title = f"{res.assignment or 'homework'}: feedback for {res.student}"
@@ -129,12 +133,14 @@ def feedback_html(res: SubmissionResult) -> str:
         elif q.hidden:
             note = "<span class=bad>the visible tests pass, a hidden test failed</span>"
         else:
-            note = f"<span class=bad>{esc(q.problem) or 'a test failed'}</span>"
+            text = q.problem if q.feedback is None else q.feedback
+            note = f"<span class=bad>{esc(text) or 'a test failed'}</span>"
         pts = f"{_points(q.score)} / {_points(q.max_score)}"
         parts.append(f"<tr><td>{esc(q.question)}</td><td>{esc(pts)}</td><td>{note}</td></tr>")
     parts.append(f"<tr><th>total</th><th>{esc(_points(res.total))} / {esc(_points(res.max_total))}</th><th></th></tr>")
     parts.append("</table>")
-    cells = [m for m in res.messages if m.startswith("cell ")]
+    cells = res.feedback_cells if res.feedback_cells is not None else [
+        m for m in res.messages if m.startswith("cell ")]
     if cells:
         parts.append("<h2>Cells that raised an error</h2><ul>")
         parts += [f"<li>{esc(m)}</li>" for m in cells]

@@ -721,8 +721,12 @@ def linear_model_limit(
     rep = replacement_for(image, index, d, baseline)
     contribution = (lam * (image - rep)).reshape(image.shape[0] * image.shape[1], -1).sum(axis=1)
     beta = np.bincount(index.ravel(), weights=contribution, minlength=d)
-    return LimeLimit(intercept=float(np.sum(lam * rep) + bias), coefficients=beta,
-                     kernel_width=None, method="linear")
+    with np.errstate(over="ignore", invalid="ignore"):
+        intercept = float(np.sum(lam * rep) + bias)
+    if not (np.all(np.isfinite(beta)) and np.isfinite(intercept)):
+        raise ValueError("weights are too large: the limit coefficients lambda . (x - baseline) "
+                         "summed per superpixel overflow float64; rescale weights")
+    return LimeLimit(intercept=intercept, coefficients=beta, kernel_width=None, method="linear")
 
 
 def _shape_mask(shape: Any, image: np.ndarray) -> np.ndarray:

@@ -86,11 +86,11 @@ def _plan():
     plan["wrong_q1", HW3] = _answer(_solution(HW3), "hw3_q1_exact", "    return phi\n",
                                     "    return np.zeros(d)\n")
     plan["sensitivity_any", HW4] = _answer(
-        _solution(HW4), "hw4_q1_checks",
+        _solution(HW4), "hw4_q2_checks",
         "return bool(abs(method(saturating, sens_x, sens_base)[0]) > TOL)",
         "return bool(np.any(np.abs(method(saturating, sens_x, sens_base)) > TOL))")
     plan["symmetry_abs", HW4] = _answer(
-        _solution(HW4), "hw4_q1_checks", "return bool(abs(attr[0] - attr[1]) < TOL)",
+        _solution(HW4), "hw4_q2_checks", "return bool(abs(attr[0] - attr[1]) < TOL)",
         "return bool(abs(abs(attr[0]) - abs(attr[1])) < TOL)")
     plan["cascade_bottom_up", HW5] = _answer(
         _solution(HW5), "hw5_q2_cascade", "enumerate(reversed(layers), start=1)", "enumerate(layers, start=1)")
@@ -193,7 +193,7 @@ def test_wrong_q1_of_hw3_costs_only_q1(graded):
 @pytest.mark.parametrize("student", ["sensitivity_any", "symmetry_abs"])
 def test_hw4_checks_with_a_plausible_mistake_lose_that_axiom(graded, student):
     scores = _scores(graded[student, HW4])
-    assert scores["hw4_q1_checks_tests"] == 5.0, graded[student, HW4].messages
+    assert scores["hw4_q2_checks_tests"] == 5.0, graded[student, HW4].messages
 
 
 def test_hw5_cascade_from_the_input_layer_fails(graded):
