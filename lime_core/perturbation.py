@@ -369,14 +369,18 @@ def perturb_image_batches(image, segments, Z, baseline, batch_size: int | None =
 # ---------------------------------------------------------------- text
 
 WORD_SPLIT = r"\W+"
+#: What a hidden word (``bow=False``) or character (``char_level=True, bow=False``) becomes
+#: when ``mask_string`` is None: lime's defaults.
+WORD_MASK, CHAR_MASK = "UNKWORDZ", chr(0)
 
 
 @dataclass
 class TextDomain:
-    """A text cut into pieces (words and the separators between them).
+    """A text cut into pieces (words and the separators between them, or characters).
 
     ``features`` are the interpretable features: distinct words when ``bow`` is True
-    (hiding a word hides every occurrence), word positions when ``bow`` is False.
+    (hiding a word hides every occurrence), word positions when ``bow`` is False;
+    with ``char_level`` the pieces are the characters and every character is a word.
     ``piece_feature[i]`` is the feature of piece ``i`` (-1 for separators).
     """
 
@@ -386,11 +390,58 @@ class TextDomain:
     features: list[str]
     bow: bool
     mask_string: str
+    char_level: bool = False
 
 
-def tokenise(text: str, bow: bool = True, mask_string: str = "UNKWORDZ") -> TextDomain:
-    """Split ``text`` like lime: ``re.split(r"(\\W+)")`` keeping the separators; every
-    non-separator piece is a word. Features are numbered in order of first appearance.
+def _split_with_tokens(text: str, tokens: list[str]) -> list[str]:
+    """``text`` cut around ``tokens`` found in order (lime's ``_segment_with_tokens``):
+    the text between two tokens is a separator piece. Linear in the text's length."""
+    pieces, at = [], 0
+    for token in tokens:
+        found = text.find(token, at)
+        if found < 0:
+            raise ValueError(
+                f"split_expression returned a token that is not in the text (in order): {token!r}")
+        if found > at:
+            pieces.append(text[at:found])
+        pieces.append(token)
+        at = found + len(token)
+    if at < len(text):
+        pieces.append(text[at:])
+    return pieces
+
+
+def _pieces(text: str, split_expression, char_level: bool) -> tuple[list[str], list[bool]]:
+    """The pieces of ``text`` and whether each one is a word (lime's ``IndexedString`` /
+    ``IndexedCharacters``)."""
+    if char_level:
+        return list(text), [True] * len(text)
+    if callable(split_expression):
+        tokens = split_expression(text)
+        if isinstance(tokens, str) or not all(isinstance(t, str) for t in tokens):
+            raise TypeError(
+                f"split_expression must return a list of str (the tokens), got {tokens!r:.80}")
+        tokens = [t for t in tokens if t]
+        pieces = _split_with_tokens(text, tokens)
+        words = set(tokens)
+        return pieces, [p in words for p in pieces]
+    if not isinstance(split_expression, str):
+        raise TypeError(
+            f"split_expression must be a regular expression (str) or a callable, "
+            f"got {type(split_expression).__name__}")
+    try:
+        splitter = re.compile(rf"({split_expression})|$")  # exactly lime's splitter
+    except re.error as err:
+        raise ValueError(f"split_expression is not a valid regular expression: {err}") from err
+    pieces = [p for p in splitter.split(text) if p]
+    return pieces, [splitter.match(p) is None for p in pieces]
+
+
+def tokenise(text: str, bow: bool = True, mask_string: str | None = None, *,
+             split_expression=WORD_SPLIT, char_level: bool = False) -> TextDomain:
+    r"""Split ``text`` like lime: ``re.split(f"({split_expression})|$")`` keeping the
+    separators; every piece the expression does not match is a word. Features are
+    numbered in order of first appearance.
 
     See the course notebook ``course/04_lime_text.ipynb``.
 
@@ -399,8 +450,16 @@ def tokenise(text: str, bow: bool = True, mask_string: str = "UNKWORDZ") -> Text
     text : str
     bow : bool
         Distinct words (True) or word positions (False) are the features.
-    mask_string : str
-        What a hidden word becomes when ``bow`` is False.
+    mask_string : str or None
+        What a hidden word becomes when ``bow`` is False. None: lime's default,
+        ``"UNKWORDZ"`` (``chr(0)`` with ``char_level``).
+    split_expression : str or callable, keyword-only
+        A regular expression matching the separators (lime's default ``r"\W+"``), or
+        a function ``text -> list of tokens`` (a tokenizer); the tokens must appear in
+        the text in order, what lies between them is a separator.
+    char_level : bool, keyword-only
+        Every character (spaces and punctuation too) is a word, as lime's
+        ``char_level=True``; ``split_expression`` is then not used.
 
     Returns
     -------
@@ -410,15 +469,29 @@ def tokenise(text: str, bow: bool = True, mask_string: str = "UNKWORDZ") -> Text
     --------
     >>> tokenise("good, very good").features
     ['good', 'very']
+    >>> tokenise("good, very good", split_expression=r"\s+").features
+    ['good,', 'very', 'good']
+    >>> tokenise("abba", char_level=True).features
+    ['a', 'b']
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    pieces = [p for p in re.split(f"({WORD_SPLIT})", text) if p]
+    if not isinstance(bow, (bool, np.bool_)):
+        raise TypeError(f"bow must be True or False, got {bow!r}")
+    if not isinstance(char_level, (bool, np.bool_)):
+        raise TypeError(f"char_level must be True or False, got {char_level!r}")
+    if mask_string is None:
+        mask_string = CHAR_MASK if char_level else WORD_MASK
+    if not isinstance(mask_string, str):
+        raise TypeError(
+            f"mask_string must be a str (or None for lime's default), "
+            f"got {type(mask_string).__name__} {mask_string!r:.40}")
+    pieces, is_word = _pieces(text, split_expression, bool(char_level))
     vocab: dict[str, int] = {}
     features: list[str] = []
     piece_feature = np.full(len(pieces), -1, dtype=int)
-    for i, piece in enumerate(pieces):
-        if re.match(WORD_SPLIT, piece):
+    for i, (piece, word) in enumerate(zip(pieces, is_word, strict=True)):
+        if not word:
             continue
         if bow:
             if piece not in vocab:
@@ -429,13 +502,40 @@ def tokenise(text: str, bow: bool = True, mask_string: str = "UNKWORDZ") -> Text
             piece_feature[i] = len(features)
             features.append(piece)
     if not features:
-        raise ValueError(f"text must contain at least one word, got {text!r}")
-    return TextDomain(text, np.array(pieces, dtype=object), piece_feature, features, bow, mask_string)
+        what = "character" if char_level else "word"
+        raise ValueError(f"text must contain at least one {what}, got {text!r:.80}")
+    array = np.empty(len(pieces), dtype=object)
+    array[:] = pieces
+    return TextDomain(text, array, piece_feature, features, bool(bow), mask_string,
+                      bool(char_level))
+
+
+def check_masks(Z, d: int, name: str = "Z") -> np.ndarray:
+    """``Z`` as an ``(n, d)`` bool array, checking it holds masks: 0/1 (or bool) values
+    and one column per feature."""
+    try:
+        arr = np.asarray(Z)
+        if arr.dtype != bool:
+            arr = np.asarray(Z, dtype=float)
+    except (TypeError, ValueError) as err:  # strings, ragged lists
+        raise TypeError(f"{name} must be an array of 0/1 masks, got {type(Z).__name__}") from err
+    if arr.ndim != 2 or arr.shape[1] != d:
+        raise ValueError(
+            f"{name} must have shape (n, {d}): one column per feature of the text, "
+            f"got shape {arr.shape}")
+    if arr.dtype != bool:
+        if not np.all((arr == 0) | (arr == 1)):
+            raise ValueError(f"{name} must hold only 0 and 1 (keep or hide a feature)")
+        arr = arr == 1
+    return arr
 
 
 def perturb_text(domain: TextDomain, Z) -> list[str]:
     """The texts for the masks ``Z``: hidden words are removed (bag of words) or replaced
     by ``mask_string`` at their position (``bow=False``, as lime does).
+
+    One text is built at a time (memory: the texts themselves, never an
+    ``(n, pieces)`` array of strings).
 
     See the course notebook ``course/04_lime_text.ipynb``.
 
@@ -444,6 +544,7 @@ def perturb_text(domain: TextDomain, Z) -> list[str]:
     domain : TextDomain
         From :func:`tokenise`.
     Z : array-like of bool or 0/1, shape ``(n, d)``
+        ``d = len(domain.features)``.
 
     Returns
     -------
@@ -455,14 +556,24 @@ def perturb_text(domain: TextDomain, Z) -> list[str]:
     >>> perturb_text(tokenise("a good film"), [[1, 0, 1]])
     ['a  film']
     """
-    Z = np.asarray(Z, dtype=bool)
-    is_word = domain.piece_feature >= 0
-    keep = np.ones((Z.shape[0], len(domain.pieces)), dtype=bool)
-    keep[:, is_word] = Z[:, domain.piece_feature[is_word]]
-    if domain.bow:
-        return ["".join(domain.pieces[k]) for k in keep]
-    masked = np.where(keep, domain.pieces, domain.mask_string)
-    return ["".join(row) for row in masked]
+    if not isinstance(domain, TextDomain):
+        raise TypeError(f"domain must be a TextDomain (from tokenise), got {type(domain).__name__}")
+    Z = check_masks(Z, len(domain.features))
+    word_at = np.flatnonzero(domain.piece_feature >= 0)
+    word_feature = domain.piece_feature[word_at]
+    keep = np.ones(len(domain.pieces), dtype=bool)
+    texts = []
+    for z in Z:
+        keep[word_at] = z[word_feature]
+        if domain.bow:
+            texts.append("".join(domain.pieces[keep]))
+        else:
+            # an object array keeps mask_string a Python str (numpy's str dtype would
+            # drop a trailing chr(0), lime's character mask)
+            masked = domain.pieces.copy()
+            masked[~keep] = domain.mask_string
+            texts.append("".join(masked))
+    return texts
 
 
 # ---------------------------------------------------------------- tables

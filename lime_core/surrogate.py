@@ -6,9 +6,17 @@ Given masks ``Z`` (n, d), model outputs ``y`` (n,) for one label and kernel weig
     g(z) = b + z . beta,   (b, beta) = argmin  sum_i w_i (y_i - b - z_i . beta)^2 + alpha |beta|^2
 
 after choosing at most ``num_features`` features. The intercept is not penalised,
-so the problem is solved on weighted-centred data (``zbar = sum w z / sum w``):
+so the problem is solved on weighted-centred data (``zbar = sum w z / sum w``). With
+``X = W^(1/2) (Z - 1 zbar^T)`` and ``ys = W^(1/2) (y - ybar)``:
 
-    A = Zc^T W Zc + alpha I,   beta = A^{-1} Zc^T W yc,   b = ybar - zbar . beta.
+    primal (d <= n):  beta = (X^T X + alpha I)^{-1} X^T ys          a (d, d) system
+    dual   (d >  n):  beta = X^T (X X^T + alpha I)^{-1} ys          an (n, n) system
+
+and ``b = ybar - zbar . beta``. Both are the same vector (push-through identity
+``(X^T X + alpha I)^{-1} X^T = X^T (X X^T + alpha I)^{-1}``); we solve the smaller
+system, as scikit-learn's ``Ridge`` does, so a text with 6,000 distinct words and 100
+samples costs a 100 x 100 system, not a 6,000 x 6,000 one. Feature selection is linear
+in ``d`` too (see :func:`forward_selection`).
 
 See the course notebook ``course/03_lime_algorithm.ipynb``.
 
@@ -24,6 +32,13 @@ standard error ``sigma_hat^2 (Zc^T W Zc)^{-1}``. With ``alpha > 0`` the residual
 carry the shrinkage bias, so ``sigma_hat`` is slightly too large when ``alpha`` is not small
 next to ``Z^T W Z`` (few samples); with LIME's hundreds of samples and ``alpha = 1`` the
 formula matches a Monte-Carlo estimate within a few percent (``tests/test_surrogate.py``).
+
+Extreme magnitudes. Before solving, ``Z``, ``y`` and ``w`` are multiplied by powers of
+two (exact in floating point) so that their largest entries are about 1, and ``alpha``
+is rescaled to match (``Z = 2^a Z'``, ``w = 2^b w'``, ``y = 2^c y'`` give
+``alpha' = 2^(-2a-b) alpha``, ``beta = 2^(c-a) beta'``). Finite inputs up to 1e308
+therefore give finite answers; when the answer itself does not fit in a float64 a
+``ValueError`` says so.
 """
 
 from __future__ import annotations
@@ -35,6 +50,11 @@ import numpy as np
 from lime_core._validation import check_array, check_choice, check_int, check_positive
 
 FEATURE_SELECTIONS = ("auto", "none", "forward_selection", "highest_weights", "lasso_path")
+
+#: Columns of ``X`` formed at a time (about 16 MB of float64 per block).
+_BLOCK_BYTES = 2**24
+#: ``Z`` is rescaled only when its largest magnitude is outside ``2^-64 .. 2^64``.
+_SAFE_EXPONENT = 64
 
 
 @dataclass
@@ -78,10 +98,16 @@ class SurrogateFit:
 
 
 def _check_data(Z, y, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    Z = check_array(Z, "Z", ndim=2, min_rows=2)
+    """Checked ``Z`` (float, or bool kept as bool: masks need no float copy), ``y``, ``weights``."""
+    if isinstance(Z, np.ndarray) and Z.dtype == bool:
+        Z = check_array(Z, "Z", ndim=2, min_rows=2, dtype=None)
+    else:
+        Z = check_array(Z, "Z", ndim=2, min_rows=2)
     y = check_array(y, "y", ndim=1)
     weights = check_array(weights, "weights", ndim=1)
     n = Z.shape[0]
+    if Z.shape[1] == 0:
+        raise ValueError(f"Z must have at least one column (feature), got shape {Z.shape}")
     if y.shape[0] != n:
         raise ValueError(f"y must have {n} entries (one per row of Z), got {y.shape[0]}")
     if weights.shape[0] != n:
@@ -91,11 +117,116 @@ def _check_data(Z, y, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return Z, y, weights
 
 
-def _centre(Z: np.ndarray, y: np.ndarray, weights: np.ndarray):
-    """Weighted means and the weighted-centred data."""
-    z_mean = weights @ Z / weights.sum()
-    y_mean = weights @ y / weights.sum()
-    return z_mean, y_mean, Z - z_mean, y - y_mean
+# ---------------------------------------------------------------- numerics
+
+
+def _exponent(x: np.ndarray, even: bool = False) -> int:
+    """``e`` such that ``max|x| * 2^-e`` is in ``[0.5, 1)`` (0 for an all-zero array).
+
+    Multiplying by ``2^-e`` is exact in floating point. ``even=True`` rounds ``e`` up to
+    an even number, so that ``sqrt(2^-e)`` is exact too.
+    """
+    if x.size == 0:
+        return 0
+    top = max(float(np.max(x)), -float(np.min(x)))  # no |x| temporary for a large Z
+    e = int(np.frexp(top)[1]) if top > 0 else 0
+    return e + (e % 2) if even else e
+
+
+def _rescale(Z: np.ndarray, y: np.ndarray, weights: np.ndarray):
+    """``Z = 2^a Z'``, ``y = 2^c y'``, ``w = 2^b w'`` with ``Z', y', w'`` of magnitude about 1.
+
+    ``Z`` is copied only when it is outside ``2^-64 .. 2^64`` (a is 0 otherwise).
+    Returns ``Z', y', w', a, b, c``.
+    """
+    a = _exponent(Z)
+    if abs(a) <= _SAFE_EXPONENT:
+        a = 0
+    else:
+        Z = np.ldexp(Z, -a)
+    b = _exponent(weights, even=True)
+    c = _exponent(y)
+    return Z, np.ldexp(y, -c), np.ldexp(weights, -b), a, b, c
+
+
+def _scaled_alpha(alpha: float, a: int, b: int) -> float:
+    """``alpha' = 2^(-2a-b) alpha``, the penalty of the rescaled problem.
+
+    ``inf`` when ``alpha`` dwarfs ``Z^T W Z`` beyond float64 range; the callers then use
+    the limit ``beta = X^T ys / alpha`` (relative error below 2^-1000).
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.ldexp(alpha, -2 * a - b))
+
+
+def _unscale(x, exponent: int, what: str):
+    """``2^exponent x``, or a ValueError when that overflows a float64."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.ldexp(x, exponent)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"the {what} do not fit in a float64 (inputs span more than 2^1024)")
+    return out
+
+
+def _weighted_means(Z, y, weights):
+    total = weights.sum()
+    return _t_dot(Z, weights) / total, float(weights @ y / total)
+
+
+def _t_dot(Z, v) -> np.ndarray:
+    """``Z^T v`` (d,); a bool ``Z`` is converted one block of columns at a time."""
+    if Z.dtype != bool:
+        return Z.T @ v
+    return np.concatenate([v @ Z[:, cols].astype(float) for cols in _column_blocks(*Z.shape)])
+
+
+def _dot(Z, coef) -> np.ndarray:
+    """``Z coef`` (n,); a bool ``Z`` is converted one block of columns at a time."""
+    if Z.dtype != bool:
+        return Z @ coef
+    out = np.zeros(Z.shape[0])
+    for cols in _column_blocks(*Z.shape):
+        out += Z[:, cols].astype(float) @ coef[cols]
+    return out
+
+
+def _x_columns(Z, z_mean, root_w, cols) -> np.ndarray:
+    """Columns ``cols`` of ``X = W^(1/2) (Z - 1 zbar^T)`` (a slice or an index array)."""
+    return (Z[:, cols] - z_mean[cols]) * root_w[:, None]
+
+
+def _column_blocks(n: int, d: int):
+    """Slices of at most ``_BLOCK_BYTES`` worth of ``n``-row float64 columns."""
+    step = max(1, _BLOCK_BYTES // (8 * max(n, 1)))
+    return [slice(j, min(j + step, d)) for j in range(0, d, step)]
+
+
+def _xt_dot(Z, z_mean, root_w, v) -> np.ndarray:
+    """``X^T v = Z^T (w^(1/2) v) - zbar sum(w^(1/2) v)`` without forming ``X`` (d,)."""
+    sv = root_w * v
+    return _t_dot(Z, sv) - z_mean * sv.sum()
+
+
+def _dual_gram(Z, z_mean, root_w) -> np.ndarray:
+    """``K = X X^T`` (n, n), summed over column blocks of ``X`` (never all of ``X`` at once).
+
+    Each block is added in place by BLAS ``syrk`` (``K += Xb Xb^T``, upper triangle
+    only, half the work of a product), then the lower triangle is mirrored: the only
+    ``(n, n)`` array is ``K`` itself.
+    """
+    from scipy.linalg.blas import dsyrk
+
+    n, d = Z.shape
+    K = np.zeros((n, n), order="F")
+    for cols in _column_blocks(n, d):
+        Xb = _x_columns(Z, z_mean, root_w, cols)
+        # Xb.T is Fortran-ordered (no copy for BLAS): K += (Xb.T)^T (Xb.T)
+        K = dsyrk(1.0, Xb.T, beta=1.0, c=K, trans=1, overwrite_c=True)
+    for rows in _column_blocks(n, n):  # mirror the upper triangle, a block of rows at a time
+        K[rows, : rows.start] = K[: rows.start, rows].T
+        block = K[rows, rows]
+        K[rows, rows] = np.triu(block) + np.triu(block, 1).T
+    return K
 
 
 def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -104,6 +235,50 @@ def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.linalg.solve(A, b)
     except np.linalg.LinAlgError:
         return np.linalg.lstsq(A, b, rcond=None)[0]
+
+
+def _solve_spd_in_place(K: np.ndarray, alpha: float, rhs: np.ndarray) -> np.ndarray:
+    """``(K + alpha I)^{-1} rhs`` for a symmetric ``K``, overwriting ``K`` (no copy).
+
+    Cholesky when ``alpha > 0``; the minimum-norm least-squares solution when
+    ``alpha = 0`` or the factorisation fails (``K`` singular).
+    """
+    import scipy.linalg
+
+    K[np.diag_indices_from(K)] += alpha
+    if alpha > 0:
+        try:
+            # K is symmetric: whichever of K, K.T is in Fortran order is factored in place
+            F = K if K.flags.f_contiguous else K.T
+            factor = scipy.linalg.cho_factor(F, overwrite_a=True, check_finite=False)
+            return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+        except np.linalg.LinAlgError:
+            return None
+    return np.linalg.lstsq(K, rhs, rcond=None)[0]
+
+
+def _ridge(Z, y, weights, alpha: float) -> tuple[np.ndarray, float]:
+    """Weighted ridge on already rescaled data: the primal or the dual, whichever is smaller."""
+    n, d = Z.shape
+    z_mean, y_mean = _weighted_means(Z, y, weights)
+    root_w = np.sqrt(weights)
+    ys = root_w * (y - y_mean)
+    if d <= n:  # primal: (X^T X + alpha I) beta = X^T ys
+        X = _x_columns(Z, z_mean, root_w, slice(None))
+        A = X.T @ X
+        A[np.diag_indices_from(A)] += alpha
+        coef = _solve(A, X.T @ ys)
+    else:  # dual: (X X^T + alpha I) v = ys, beta = X^T v
+        v = _solve_spd_in_place(_dual_gram(Z, z_mean, root_w), alpha, ys)
+        if v is None:  # numerically singular despite alpha > 0: least squares
+            K = _dual_gram(Z, z_mean, root_w)
+            K[np.diag_indices_from(K)] += alpha
+            v = np.linalg.lstsq(K, ys, rcond=None)[0]
+        coef = _xt_dot(Z, z_mean, root_w, v)
+    return coef, float(y_mean - z_mean @ coef)
+
+
+# ---------------------------------------------------------------- public functions
 
 
 def weighted_r2(y, pred, weights) -> float:
@@ -116,7 +291,9 @@ def weighted_r2(y, pred, weights) -> float:
     constant under the weights, ``R^2`` is 1 for a perfect prediction and 0 otherwise.
     It is the ``score`` of every :class:`SurrogateFit`: how well the surrogate ``g``
     follows the model on the (weighted) samples. Evaluated on *new* samples it tells
-    whether the surrogate generalises in the neighbourhood.
+    whether the surrogate generalises in the neighbourhood. ``y``, ``pred`` and the
+    weights are rescaled by powers of two first (``R^2`` does not change), so values
+    up to 1e308 give a finite score.
 
     Parameters
     ----------
@@ -141,8 +318,13 @@ def weighted_r2(y, pred, weights) -> float:
             f"y, pred and weights must have the same length, got {y.shape[0]}, "
             f"{pred.shape[0]} and {weights.shape[0]}"
         )
+    if y.shape[0] == 0:
+        raise ValueError("y must have at least one entry, got 0")
     if np.any(weights < 0) or weights.sum() <= 0:
         raise ValueError("weights must be non-negative with a positive sum")
+    # one power of two for y and pred (keeps y - pred exact up to rounding), one for w
+    c = max(_exponent(y), _exponent(pred))
+    y, pred, weights = np.ldexp(y, -c), np.ldexp(pred, -c), np.ldexp(weights, -_exponent(weights))
     y_mean = weights @ y / weights.sum()
     rss = weights @ (y - pred) ** 2
     tss = weights @ (y - y_mean) ** 2
@@ -158,10 +340,10 @@ def weighted_ridge(Z, y, weights, alpha: float = 1.0) -> tuple[np.ndarray, float
     (weighted means, ``W = diag(weights)``). Equal to
     ``sklearn.linear_model.Ridge(alpha).fit(Z, y, sample_weight=weights)``.
 
-    Returns
-    -------
-    coef : (d,) float array
-    intercept : float
+    When there are more features than samples (``d > n``) the same ``beta`` is computed
+    in the dual, ``beta = X^T (X X^T + alpha I)^{-1} ys`` (module docstring): an
+    ``(n, n)`` system, memory ``O(n^2 + n d)`` and time ``O(n^2 d)``. With ``alpha = 0``
+    and a singular system the result is the minimum-norm least-squares solution.
 
     See the course notebook ``course/03_lime_algorithm.ipynb``.
 
@@ -179,6 +361,12 @@ def weighted_ridge(Z, y, weights, alpha: float = 1.0) -> tuple[np.ndarray, float
     coef : numpy.ndarray, shape ``(d,)``
     intercept : float
 
+    Raises
+    ------
+    ValueError
+        Bad shapes, NaN/inf, negative weights; or a result that does not fit in a
+        float64 (finite inputs near 1e308 are rescaled first and normally do fit).
+
     Examples
     --------
     >>> import numpy as np
@@ -189,62 +377,157 @@ def weighted_ridge(Z, y, weights, alpha: float = 1.0) -> tuple[np.ndarray, float
     """
     Z, y, weights = _check_data(Z, y, weights)
     alpha = check_positive(alpha, "alpha", allow_zero=True)
-    z_mean, y_mean, Zc, yc = _centre(Z, y, weights)
-    A = Zc.T @ (weights[:, None] * Zc) + alpha * np.eye(Z.shape[1])
-    coef = _solve(A, Zc.T @ (weights * yc))
-    return coef, float(y_mean - z_mean @ coef)
+    Zs, ys, ws, a, b, c = _rescale(Z, y, weights)
+    alpha_s = _scaled_alpha(alpha, a, b)
+    if np.isfinite(alpha_s):
+        coef_s, intercept_s = _ridge(Zs, ys, ws, alpha_s)
+        return (_unscale(coef_s, c - a, "ridge coefficients"),
+                float(_unscale(intercept_s, c, "ridge intercept")))
+    # the penalty dominates beyond float64 range: beta = X^T ys / alpha, in original units
+    z_mean, y_mean = _weighted_means(Zs, ys, ws)
+    root_w = np.sqrt(ws)
+    direction = _xt_dot(Zs, z_mean, root_w, root_w * (ys - y_mean)) / alpha
+    coef = _unscale(direction, a + b + c, "ridge coefficients")
+    with np.errstate(over="ignore", under="ignore"):
+        intercept = float(np.ldexp(y_mean, c) - np.ldexp(float(z_mean @ coef), a))
+    return coef, intercept
+
+
+def _stderr_primal(Z, weights, alpha, residuals) -> np.ndarray:
+    """Sandwich standard errors with the (d, d) matrices ``G = X^T X`` and ``A = G + alpha I``."""
+    z_mean, _ = _weighted_means(Z, residuals, weights)
+    X = _x_columns(Z, z_mean, np.sqrt(weights), slice(None))
+    G = X.T @ X
+    A_inv = np.linalg.pinv(G + alpha * np.eye(Z.shape[1]))
+    df = float(np.trace(G @ A_inv))
+    dof = Z.shape[0] - 1 - df
+    if dof <= 0:
+        return np.full(Z.shape[1], np.nan)
+    sigma2 = float(weights @ residuals**2) / dof
+    return np.sqrt(np.clip(np.diag(sigma2 * A_inv @ G @ A_inv), 0.0, None))
+
+
+def _stderr_dual(Z, weights, alpha, residuals) -> np.ndarray:
+    """The same standard errors from the (n, n) matrix ``K = X X^T = U diag(lam) U^T``.
+
+    With ``X = U S V^T``: ``A^{-1} G A^{-1} = V diag(lam / (lam + alpha)^2) V^T``, so
+    ``diag_j = sum_k (X^T U)_jk^2 / (lam_k + alpha)^2`` and ``df = sum_k lam_k / (lam_k + alpha)``
+    (only ``lam_k > 0`` count: the pseudo-inverse when ``alpha = 0``). ``X^T U`` is formed
+    one block of columns at a time: memory ``O(n^2 + n * block)``, never ``(d, d)``.
+    """
+    import scipy.linalg
+
+    n, d = Z.shape
+    z_mean, _ = _weighted_means(Z, residuals, weights)
+    root_w = np.sqrt(weights)
+    lam, U = scipy.linalg.eigh(_dual_gram(Z, z_mean, root_w), overwrite_a=True,
+                               check_finite=False)
+    keep = lam > max(float(lam.max()), 0.0) * n * np.finfo(float).eps
+    lam, U = lam[keep], U[:, keep]
+    df = float(np.sum(lam / (lam + alpha)))
+    dof = n - 1 - df
+    if dof <= 0:
+        return np.full(d, np.nan)
+    sigma2 = float(weights @ residuals**2) / dof
+    var = np.empty(d)
+    scale = 1.0 / (lam + alpha) ** 2
+    for cols in _column_blocks(n, d):
+        M = _x_columns(Z, z_mean, root_w, cols).T @ U
+        var[cols] = sigma2 * (M**2 @ scale)
+    return np.sqrt(var)
 
 
 def ridge_stderr(Z, y, weights, alpha: float, coef: np.ndarray, intercept: float) -> np.ndarray:
     """Standard errors of a weighted ridge fit (formula in the module docstring).
 
     ``sqrt(diag(sigma_hat^2 A^{-1} G A^{-1}))`` with ``G = Zc^T W Zc``,
-    ``A = G + alpha I``. NaN when there are no residual degrees of freedom left.
+    ``A = G + alpha I``. NaN when there are no residual degrees of freedom left
+    (always the case with ``alpha = 0`` and ``d >= n - 1``). With more features than
+    samples (``d > n``) the same numbers come from the ``(n, n)`` matrix ``X X^T``
+    (:func:`_stderr_dual`); a ``(d, d)`` matrix is never built. Inputs are rescaled
+    by powers of two, like :func:`weighted_ridge`.
 
     See the course notebook ``course/03_lime_algorithm.ipynb``.
     """
     Z, y, weights = _check_data(Z, y, weights)
-    _, _, Zc, _ = _centre(Z, y, weights)
-    G = Zc.T @ (weights[:, None] * Zc)
-    A_inv = np.linalg.pinv(G + alpha * np.eye(Z.shape[1]))
-    df = float(np.trace(G @ A_inv))
-    dof = Z.shape[0] - 1 - df
-    if dof <= 0:
-        return np.full(Z.shape[1], np.nan)
-    residuals = y - intercept - Z @ coef
-    sigma2 = float(weights @ residuals**2) / dof
-    cov = sigma2 * A_inv @ G @ A_inv
-    return np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    alpha = check_positive(alpha, "alpha", allow_zero=True)
+    coef = check_array(coef, "coef", ndim=1)
+    if coef.shape[0] != Z.shape[1]:
+        raise ValueError(f"coef must have {Z.shape[1]} entries (one per column of Z), got {coef.shape[0]}")
+    Zs, ys, ws, a, b, c = _rescale(Z, y, weights)
+    with np.errstate(over="ignore", under="ignore"):
+        coef_s = np.ldexp(coef, a - c)
+        intercept_s = float(np.ldexp(float(intercept), -c))
+        residuals = ys - intercept_s - _dot(Zs, coef_s)
+    if not np.all(np.isfinite(residuals)):
+        raise ValueError("coef and intercept do not fit Z and y: the residuals overflow a float64")
+    alpha_s = _scaled_alpha(alpha, a, b)
+    n, d = Z.shape
+    if not np.isfinite(alpha_s):
+        # A = alpha I to float64 precision: Cov = sigma^2 G / alpha^2, df = 0
+        z_mean, _ = _weighted_means(Zs, residuals, ws)
+        G_diag = np.concatenate([np.sum(_x_columns(Zs, z_mean, np.sqrt(ws), cols) ** 2, axis=0)
+                                 for cols in _column_blocks(n, d)])
+        sigma2 = float(ws @ residuals**2) / (n - 1)
+        return _unscale(np.sqrt(sigma2 * G_diag) / alpha, a + b + c, "standard errors")
+    stderr = (_stderr_primal if d <= n else _stderr_dual)(Zs, ws, alpha_s, residuals)
+    if np.all(np.isnan(stderr)):
+        return stderr
+    return _unscale(stderr, c - a, "standard errors")
 
 
 def forward_selection(Z, y, weights, num_features: int) -> np.ndarray:
     """Greedy forward selection (lime's): add, one at a time, the feature whose
     unregularised (alpha = 0) weighted least-squares fit has the highest weighted R^2.
 
-    Every candidate fit reuses one weighted Gram matrix ``G = Zc^T W Zc``:
-    for a subset ``S``, ``beta_S = G_SS^{-1} (Zc^T W yc)_S`` and
-    ``RSS = yc^T W yc - 2 beta_S . c_S + beta_S^T G_SS beta_S``.
+    Linear in ``d`` (lime refits every candidate; a Gram matrix would be ``d x d``).
+    With ``X = W^(1/2) (Z - 1 zbar^T)``, the current residual ``r`` (of ``ys`` on the
+    chosen columns) and an orthonormal basis ``Q`` of the chosen columns, adding column
+    ``x_j`` lowers the residual sum of squares by
+
+        gain_j = (x_j . r)^2 / (|x_j|^2 - |Q^T x_j|^2)
+
+    (the part of ``x_j`` orthogonal to the chosen columns; 0 when that part vanishes).
+    The feature with the largest gain (the first one on ties, as lime) is added, ``Q``
+    and ``r`` are updated by one Gram-Schmidt step. Every step costs ``O(n d)``.
 
     See the course notebook ``course/03_lime_algorithm.ipynb``.
     """
     Z, y, weights = _check_data(Z, y, weights)
-    _, _, Zc, yc = _centre(Z, y, weights)
-    G = Zc.T @ (weights[:, None] * Zc)
-    c = Zc.T @ (weights * yc)
-    tss = float(weights @ yc**2)
+    num_features = check_int(num_features, "num_features", minimum=1)
+    Z, y, weights, *_ = _rescale(Z, y, weights)
+    n, d = Z.shape
+    z_mean, y_mean = _weighted_means(Z, y, weights)
+    root_w = np.sqrt(weights)
+    r = root_w * (y - y_mean)
+    norms = np.concatenate([np.sum(_x_columns(Z, z_mean, root_w, cols) ** 2, axis=0)
+                            for cols in _column_blocks(n, d)])
+    projected = np.zeros(d)          # |Q^T x_j|^2
+    xr = _xt_dot(Z, z_mean, root_w, r)  # x_j . r
+    basis: list[np.ndarray] = []
     used: list[int] = []
-    for _ in range(min(num_features, Z.shape[1])):
-        best, best_score = 0, -1e8
-        for j in range(Z.shape[1]):
-            if j in used:
-                continue
-            S = used + [j]
-            beta = _solve(G[np.ix_(S, S)], c[S])
-            rss = tss - 2 * beta @ c[S] + beta @ G[np.ix_(S, S)] @ beta
-            score = (1.0 if rss <= 0 else 0.0) if tss == 0 else 1.0 - rss / tss
-            if score > best_score:
-                best, best_score = j, score
+    tiny = 1e-10
+    for _ in range(min(num_features, d)):
+        rest = norms - projected
+        ok = rest > tiny * np.maximum(norms, np.finfo(float).tiny)
+        gain = np.where(ok, xr**2 / np.where(ok, rest, 1.0), 0.0)
+        gain[used] = -1.0
+        best = int(np.argmax(gain))
         used.append(best)
+        # Gram-Schmidt (twice, for stability) on the chosen column
+        q = _x_columns(Z, z_mean, root_w, [best])[:, 0]
+        for _ in range(2):
+            for b in basis:
+                q = q - (b @ q) * b
+        length = float(np.linalg.norm(q))
+        if not ok[best] or length == 0:
+            continue  # nothing new in this column: the basis and the residual stay
+        q /= length
+        basis.append(q)
+        r = r - (q @ r) * q
+        qx = _xt_dot(Z, z_mean, root_w, q)
+        projected += qx**2
+        xr = _xt_dot(Z, z_mean, root_w, r)
     return np.array(used, dtype=int)
 
 
@@ -252,26 +535,42 @@ def highest_weights(Z, y, weights, num_features: int) -> np.ndarray:
     """lime's ``highest_weights``: fit ridge (alpha = 0.01) on all features and keep
     the ``num_features`` with the largest ``|beta_j * Z[0, j]|`` (stable order on ties).
 
+    The ridge is solved in the dual when ``d > n`` (:func:`weighted_ridge`): linear in ``d``.
+
     See the course notebook ``course/03_lime_algorithm.ipynb``.
     """
-    coef, _ = weighted_ridge(Z, y, weights, alpha=0.01)
-    contribution = coef * np.asarray(Z, dtype=float)[0]
+    Z, y, weights = _check_data(Z, y, weights)
+    num_features = check_int(num_features, "num_features", minimum=1)
+    Zs, ys, ws, a, b, _ = _rescale(Z, y, weights)
+    # the ranking is the same in rescaled units (every |beta_j Z0j| has the factor 2^c)
+    alpha_s = _scaled_alpha(0.01, a, b)
+    if np.isfinite(alpha_s):
+        coef, _ = _ridge(Zs, ys, ws, alpha_s)
+    else:  # beta is proportional to X^T ys (see weighted_ridge)
+        z_mean, y_mean = _weighted_means(Zs, ys, ws)
+        coef = _xt_dot(Zs, z_mean, np.sqrt(ws), np.sqrt(ws) * (ys - y_mean))
+    contribution = coef * Zs[0]
     return np.argsort(-np.abs(contribution), kind="stable")[:num_features]
 
 
 def lasso_path_selection(Z, y, weights, num_features: int) -> np.ndarray:
     """K-Lasso (the LIME paper): walk the weighted lasso path from the least
     regularised end and keep the first set of at most ``num_features`` non-zero
-    coefficients. Uses scikit-learn's ``lars_path`` on ``sqrt(w)``-scaled centred data.
+    coefficients. Uses scikit-learn's ``lars_path`` on ``sqrt(w)``-scaled centred data
+    (one ``(n, d)`` copy; every LARS step is ``O(n d)``, at most 500 steps, as lime).
 
     See the course notebook ``course/03_lime_algorithm.ipynb``.
     """
     from sklearn.linear_model import lars_path
 
     Z, y, weights = _check_data(Z, y, weights)
-    _, _, Zc, yc = _centre(Z, y, weights)
+    num_features = check_int(num_features, "num_features", minimum=1)
+    Z, y, weights, *_ = _rescale(Z, y, weights)  # the path's supports do not change
+    z_mean, y_mean = _weighted_means(Z, y, weights)
     root_w = np.sqrt(weights)
-    _, _, coefs = lars_path(Zc * root_w[:, None], yc * root_w, method="lasso", verbose=False)
+    X = _x_columns(Z, z_mean, root_w, slice(None))
+    _, _, coefs = lars_path(X, root_w * (y - y_mean), method="lasso", verbose=False,
+                            copy_X=False)
     nonzero = np.arange(Z.shape[1])
     for i in range(coefs.shape[1] - 1, 0, -1):
         nonzero = coefs[:, i].nonzero()[0]
@@ -283,8 +582,9 @@ def lasso_path_selection(Z, y, weights, num_features: int) -> np.ndarray:
 def select_features(Z, y, weights, num_features: int, method: str = "auto") -> np.ndarray:
     """Indices of the features the surrogate will use (lime's ``feature_selection``).
 
-    ``auto`` is forward selection when ``num_features <= 6``, else highest weights;
-    ``none`` keeps every feature.
+    ``auto`` is forward selection when ``num_features <= 6``, else highest weights (as
+    lime); ``none`` keeps every feature. Every method is linear in the number of
+    features ``d`` in memory and time (for a fixed number of samples).
     """
     check_choice(method, "feature_selection", FEATURE_SELECTIONS)
     if method == "auto":
@@ -314,7 +614,8 @@ def fit_surrogate(
     Parameters
     ----------
     Z : (n, d) array-like
-        Interpretable samples; row 0 is the instance.
+        Interpretable samples; row 0 is the instance. A bool array (masks) is used
+        as it is, without an ``(n, d)`` float copy.
     y : (n,) array-like
         Model output for the explained label.
     weights : (n,) array-like
@@ -334,17 +635,19 @@ def fit_surrogate(
     num_features = check_int(num_features, "num_features", minimum=1)
     check_choice(feature_selection, "feature_selection", FEATURE_SELECTIONS)
     alpha = check_positive(alpha, "alpha", allow_zero=True)
-    features = select_features(Z, y, weights, num_features, feature_selection)
-    Zs = Z[:, features]
+    features = np.asarray(select_features(Z, y, weights, num_features, feature_selection),
+                          dtype=int)
+    everything = len(features) == Z.shape[1] and np.array_equal(features, np.arange(Z.shape[1]))
+    Zs = Z if everything else Z[:, features]  # no (n, d) copy for feature_selection="none"
     coef_s, intercept = weighted_ridge(Zs, y, weights, alpha)
-    pred = intercept + Zs @ coef_s
+    pred = intercept + _dot(Zs, coef_s)
     coef = np.zeros(Z.shape[1])
     coef[features] = coef_s
     stderr = np.full(Z.shape[1], np.nan)
     stderr[features] = ridge_stderr(Zs, y, weights, alpha, coef_s, intercept)
     return SurrogateFit(
         coef=coef,
-        features=np.asarray(features, dtype=int),
+        features=features,
         intercept=intercept,
         score=weighted_r2(y, pred, weights),
         local_pred=float(pred[0]),

@@ -161,3 +161,135 @@ def test_weighted_r2_bad_inputs():
         weighted_r2(np.ones(3), np.ones(3), -np.ones(3))
     with pytest.raises(ValueError, match="pred"):
         weighted_r2(np.ones(3), np.ones((3, 1)), np.ones(3))
+
+
+# -- more features than samples: the dual (issue 13) ---------------------------------
+
+
+def wide_data(n=40, d=300, seed=5, binary=True):
+    rng = np.random.default_rng(seed)
+    Z = rng.integers(0, 2, size=(n, d)).astype(float) if binary else rng.normal(size=(n, d))
+    Z[0] = 1
+    y = Z[:, :5] @ np.array([2.0, -1.0, 0.5, 0.0, 1.5]) + 0.1 * rng.normal(size=n)
+    return Z, y, rng.random(n) + 0.05
+
+
+def primal_ridge(Z, y, w, alpha):
+    """The textbook (d, d) solve, written out here as the reference."""
+    z_mean, y_mean = w @ Z / w.sum(), w @ y / w.sum()
+    X = (Z - z_mean) * np.sqrt(w)[:, None]
+    coef = np.linalg.solve(X.T @ X + alpha * np.eye(Z.shape[1]), X.T @ (np.sqrt(w) * (y - y_mean)))
+    return coef, y_mean - z_mean @ coef
+
+
+@pytest.mark.parametrize("shape", [(200, 7), (40, 300), (60, 61)])
+@pytest.mark.parametrize("alpha", [0.01, 1.0, 30.0])
+def test_weighted_ridge_equals_sklearn_and_the_primal_on_both_sides_of_d_eq_n(shape, alpha):
+    Z, y, w = wide_data(*shape, binary=shape[0] < shape[1])
+    coef, intercept = weighted_ridge(Z, y, w, alpha)
+    ref = Ridge(alpha=alpha).fit(Z, y, sample_weight=w)
+    np.testing.assert_allclose(coef, ref.coef_, atol=1e-9)
+    assert intercept == pytest.approx(ref.intercept_, abs=1e-9)
+    primal, b = primal_ridge(Z, y, w, alpha)
+    np.testing.assert_allclose(coef, primal, atol=1e-9)
+    assert intercept == pytest.approx(b, abs=1e-9)
+
+
+def test_alpha_zero_with_more_features_than_samples_is_the_minimum_norm_solution():
+    Z, y, w = wide_data()
+    coef, intercept = weighted_ridge(Z, y, w, 0.0)
+    z_mean, y_mean = w @ Z / w.sum(), w @ y / w.sum()
+    X = (Z - z_mean) * np.sqrt(w)[:, None]
+    expected = np.linalg.lstsq(X, np.sqrt(w) * (y - y_mean), rcond=None)[0]
+    np.testing.assert_allclose(coef, expected, atol=1e-9)
+    # it interpolates: every residual is 0
+    np.testing.assert_allclose(intercept + Z @ coef, y, atol=1e-8)
+
+
+@pytest.mark.parametrize("alpha", [0.01, 1.0, 30.0])
+def test_dual_standard_errors_equal_the_primal_formula(alpha):
+    from lime_core.surrogate import _stderr_dual, _stderr_primal
+
+    Z, y, w = wide_data(n=40, d=120)
+    coef, b = weighted_ridge(Z, y, w, alpha)
+    r = y - b - Z @ coef
+    primal, dual = _stderr_primal(Z, w, alpha, r), _stderr_dual(Z, w, alpha, r)
+    assert np.all(np.isfinite(primal))
+    np.testing.assert_allclose(dual, primal, rtol=1e-7)
+    np.testing.assert_allclose(ridge_stderr(Z, y, w, alpha, coef, b), primal, rtol=1e-7)
+
+
+def test_stderr_is_nan_without_residual_degrees_of_freedom():
+    Z, y, w = wide_data()
+    coef, b = weighted_ridge(Z, y, w, 0.0)
+    assert np.all(np.isnan(ridge_stderr(Z, y, w, 0.0, coef, b)))
+
+
+@pytest.mark.parametrize("mode", ["forward_selection", "highest_weights", "lasso_path"])
+@pytest.mark.parametrize("num_features", [3, 6, 10])
+def test_selection_with_more_features_than_samples_equals_limes(mode, num_features):
+    from lime.lime_base import LimeBase
+
+    rng = np.random.default_rng(2)
+    n, d = 60, 150
+    Z = rng.integers(0, 2, size=(n, d)).astype(float)
+    Z[0] = 1
+    y = Z @ (rng.normal(size=d) * (rng.random(d) < 0.1)) + 0.05 * rng.normal(size=n)
+    w = exponential_kernel(cosine_distance(Z), 0.25)
+    ref = LimeBase(partial(exponential_kernel, kernel_width=0.25), random_state=0).feature_selection(
+        Z, y, w, num_features, mode)
+    ours = fit_surrogate(Z, y, w, num_features, mode).features
+    assert list(ours) == [int(j) for j in ref]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_bool_masks_give_the_same_fit_as_float_masks(mode):
+    Z, y, w = wide_data(n=50, d=80)
+    a = fit_surrogate(Z.astype(bool), y, w, 5, mode)
+    b = fit_surrogate(Z, y, w, 5, mode)
+    np.testing.assert_array_equal(a.features, b.features)
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(a.stderr, b.stderr, rtol=1e-10)
+
+
+# -- extreme magnitudes --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kz, ky, kw", [(500, 0, 0), (0, 1000, 0), (-400, -600, 0),
+                                        (510, 1000, -900), (-300, 0, -400), (0, 0, -1000)])
+def test_weighted_ridge_is_exactly_equivariant_under_powers_of_two(kz, ky, kw):
+    """Z -> 2^kz Z, y -> 2^ky y, w -> 2^kw w with alpha -> 2^(2kz+kw) alpha: the answer
+    scales by 2^(ky-kz) exactly, even where the textbook formula overflows (~1e154)."""
+    Z, y, w = wide_data(n=50, d=5, binary=False)
+    alpha = 0.5
+    coef, b = weighted_ridge(Z, y, w, alpha)
+    big_alpha = np.ldexp(alpha, 2 * kz + kw)
+    assert np.isfinite(big_alpha)
+    coef2, b2 = weighted_ridge(np.ldexp(Z, kz), np.ldexp(y, ky), np.ldexp(w, kw), big_alpha)
+    np.testing.assert_allclose(np.ldexp(coef2, kz - ky), coef, rtol=1e-12)
+    assert np.ldexp(b2, -ky) == pytest.approx(b, rel=1e-12)
+    fit = fit_surrogate(np.ldexp(Z, kz), np.ldexp(y, ky), np.ldexp(w, kw), 2, alpha=big_alpha)
+    assert np.isfinite(fit.score) and np.all(np.isfinite(fit.coef))
+    assert np.all(np.isfinite(fit.stderr[fit.features]))
+
+
+def test_finite_inputs_near_the_float_limit_give_finite_answers_or_a_named_error():
+    from lime_core.surrogate import weighted_r2
+
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(30, 3)) * 1e300
+    y = rng.normal(size=30) * 1e300
+    coef, b = weighted_ridge(Z, y, np.ones(30), 1.0)
+    assert np.all(np.isfinite(coef)) and np.isfinite(b)
+    assert 0 <= weighted_r2(y, y * 0.5, np.ones(30)) <= 1
+    # Z ~ 1e-300 with alpha = 1: Z^T W Z ~ 1e-599 vanishes next to alpha (the textbook
+    # solve sees A = I exactly) and beta = Zc^T W yc / alpha ~ 1e-300 * 1e300 is of order 1
+    Z_unit, y_unit = Z / 1e300, y / 1e300
+    coef, b = weighted_ridge(Z_unit * 1e-300, y, np.ones(30), 1.0)
+    expected = (Z_unit - Z_unit.mean(axis=0)).T @ (y_unit - y_unit.mean())
+    np.testing.assert_allclose(coef, expected, rtol=1e-10)
+    assert np.all(np.abs(coef) > 1e-3)
+    # an answer that cannot be a float64: slope 1e300 / 1e-300
+    with pytest.raises(ValueError, match="do not fit in a float64"):
+        weighted_ridge(np.array([[0.0], [1e-300], [2e-300]]), np.array([0.0, 1e300, 2e300]),
+                       np.ones(3), 0.0)
