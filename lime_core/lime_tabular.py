@@ -31,6 +31,9 @@ from lime_core.kernels import euclidean_distance
 from lime_core.perturbation import SAMPLINGS, TabularSampler
 from lime_core.surrogate import FEATURE_SELECTIONS
 
+# every sample is a row of the table handed to the model: ten million is plenty
+MAX_TABULAR_SAMPLES = 10**7
+
 
 def _check_row(row) -> np.ndarray:
     row = check_array(row, "row", ndim=1)
@@ -98,7 +101,7 @@ def tabular_samples(
         )
     check_callable(classifier_fn, "classifier_fn")
     check_choice(sampling, "sampling", SAMPLINGS)
-    num_samples = check_int(num_samples, "num_samples", minimum=2)
+    num_samples = check_int(num_samples, "num_samples", minimum=2, maximum=MAX_TABULAR_SAMPLES)
     rng, recorded = check_random_state(random_state)
 
     sampler = TabularSampler.fit(training, feature_names, categorical_features, sampling,

@@ -19,6 +19,7 @@ MAX_ENUMERATED_FEATURES = 20
 #: near 16 bytes x this many (17 MB), whatever ``num_samples x d`` is; only the bool
 #: result grows with it.
 CHUNK_ENTRIES = 2**20
+MAX_MASK_ENTRIES = 2**33  # 8 GB of bool masks: beyond that, a named error
 
 
 def all_masks(d: int, maximum: int = MAX_ENUMERATED_FEATURES) -> np.ndarray:
@@ -84,8 +85,10 @@ def sample_masks(
     >>> Z.shape, bool(Z[0].all())
     ((3, 4), True)
     """
-    d = check_int(d, "d", minimum=1)
-    num_samples = check_int(num_samples, "num_samples", minimum=1)
+    # the (num_samples, d) bool masks must fit in memory: at most MAX_MASK_ENTRIES cells
+    d = check_int(d, "d", minimum=1, maximum=MAX_MASK_ENTRIES)
+    num_samples = check_int(num_samples, "num_samples", minimum=1,
+                            maximum=MAX_MASK_ENTRIES // d)
     check_choice(scheme, "scheme", SCHEMES)
     rng, _ = check_random_state(random_state)
     masks = np.empty((num_samples, d), dtype=bool)

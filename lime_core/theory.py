@@ -724,8 +724,8 @@ def linear_model_limit(
     with np.errstate(over="ignore", invalid="ignore"):
         intercept = float(np.sum(lam * rep) + bias)
     if not (np.all(np.isfinite(beta)) and np.isfinite(intercept)):
-        raise ValueError("weights are too large: the limit coefficients lambda . (x - baseline) "
-                         "summed per superpixel overflow float64; rescale weights")
+        raise ValueError("weights or image too large: the limit coefficients "
+                         "lambda . (x - baseline) summed per superpixel overflow float64")
     return LimeLimit(intercept=intercept, coefficients=beta, kernel_width=None, method="linear")
 
 

@@ -105,7 +105,7 @@ BAD = [
     ({"labels": [-1]}, ValueError, r"labels must be output indices in 0\.\.1"),
     ({"labels": [1, 1]}, ValueError, "labels must be distinct"),
     ({"labels": [[0, 1]]}, ValueError, "labels must be one output index or a 1-D"),
-    ({"target": 2}, ValueError, r"labels must be output indices in 0\.\.1"),
+    ({"target": 2}, ValueError, r"target must be <= 1, got 2"),
     ({"target": 0.5}, TypeError, "target must be an int"),
     ({"target": 0, "labels": [1]}, ValueError, "target and labels"),
     ({"top_labels": 3}, ValueError, "top_labels must be <= 2"),

@@ -28,6 +28,8 @@ MAX_BATCH_BYTES = 2**25
 
 #: Most cells (coalitions x players) a sampler holds: masks take one byte a cell.
 MAX_MASK_CELLS = 2**28
+# a glove game names every player: a million on each side is plenty for a lesson
+MAX_GLOVE_PLAYERS = 10**6
 
 ValueFn = Callable[[np.ndarray], np.ndarray]
 
@@ -407,8 +409,8 @@ def glove_game(n_left: int = 1, n_right: int = 2) -> CoalitionGame:
     -------
     CoalitionGame
     """
-    n_left = check_int(n_left, "n_left", minimum=1)
-    n_right = check_int(n_right, "n_right", minimum=1)
+    n_left = check_int(n_left, "n_left", minimum=1, maximum=MAX_GLOVE_PLAYERS)
+    n_right = check_int(n_right, "n_right", minimum=1, maximum=MAX_GLOVE_PLAYERS)
     d = n_left + n_right
     names = tuple([f"left{j}" for j in range(n_left)] + [f"right{j}" for j in range(n_right)])
     is_left = np.arange(d) < n_left
@@ -456,6 +458,13 @@ def linear_game(weights: Any, x: Any, baseline: Any, intercept: float = 0.0) -> 
     CoalitionGame
         With ``shapley_values = w * (x - mean(baseline))``.
     """
+    try:
+        intercept = float(intercept)
+    except (TypeError, ValueError):
+        raise TypeError(f"intercept must be a real number, got {type(intercept).__name__} "
+                        f"{intercept!r:.60}") from None
+    if not np.isfinite(intercept):
+        raise ValueError(f"intercept must be finite, got {intercept}")
     w = check_array(weights, "weights", ndim=1)
     x, background = _check_x_baseline(x, baseline)
     if w.shape != x.shape:

@@ -729,6 +729,10 @@ def kernel_shap(
         num_coalitions += plan.masks.shape[0] + 2
     assert v_empty is not None
     all_values, all_stderr = np.stack(values), np.stack(stderr)  # (n, d, k)
+    if not np.all(np.isfinite(all_values)):
+        raise ValueError("the Shapley values overflow float64: the model's outputs on x and "
+                         "baseline rows differ by more than a float can hold; rescale x, "
+                         "baseline or the model's outputs")
     base: Any = v_empty
     if v_empty.shape[0] == 1:  # one output explained: no output axis, a float base value
         all_values, all_stderr, base = all_values[..., 0], all_stderr[..., 0], float(v_empty[0])
