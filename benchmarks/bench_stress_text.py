@@ -13,7 +13,7 @@ Contenders alternate round by round and the best time of the rounds is kept, so 
 change in machine load hits both sides alike.
 
 Run with ``python -m benchmarks stress_text``; record the printed numbers in
-``benchmarks/results_text.md``.
+``benchmarks/RESULTS.md`` (issue 13 section).
 """
 
 from __future__ import annotations
