@@ -201,6 +201,26 @@ def _column_blocks(n: int, d: int):
     return [slice(j, min(j + step, d)) for j in range(0, d, step)]
 
 
+def _row_blocks(n: int, d: int):
+    """Slices of rows holding at most ``_BLOCK_BYTES`` worth of ``d``-column float64 rows."""
+    step = max(1, _BLOCK_BYTES // (8 * max(d, 1)))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _primal_gram(Z, z_mean, root_w, ys=None):
+    """``G = X^T X`` (d, d) and, given ``ys``, ``X^T ys``, summed over blocks of rows of
+    ``X = W^(1/2) (Z - 1 zbar^T)``: memory is one block, not all ``n x d`` of ``X``."""
+    n, d = Z.shape
+    G = np.zeros((d, d))
+    b = None if ys is None else np.zeros(d)
+    for rows in _row_blocks(n, d):
+        Xb = (Z[rows] - z_mean) * root_w[rows, None]
+        G += Xb.T @ Xb
+        if ys is not None:
+            b += Xb.T @ ys[rows]
+    return G, b
+
+
 def _xt_dot(Z, z_mean, root_w, v) -> np.ndarray:
     """``X^T v = Z^T (w^(1/2) v) - zbar sum(w^(1/2) v)`` without forming ``X`` (d,)."""
     sv = root_w * v
@@ -264,10 +284,9 @@ def _ridge(Z, y, weights, alpha: float) -> tuple[np.ndarray, float]:
     root_w = np.sqrt(weights)
     ys = root_w * (y - y_mean)
     if d <= n:  # primal: (X^T X + alpha I) beta = X^T ys
-        X = _x_columns(Z, z_mean, root_w, slice(None))
-        A = X.T @ X
+        A, b = _primal_gram(Z, z_mean, root_w, ys)
         A[np.diag_indices_from(A)] += alpha
-        coef = _solve(A, X.T @ ys)
+        coef = _solve(A, b)
     else:  # dual: (X X^T + alpha I) v = ys, beta = X^T v
         v = _solve_spd_in_place(_dual_gram(Z, z_mean, root_w), alpha, ys)
         if v is None:  # numerically singular despite alpha > 0: least squares
@@ -396,8 +415,7 @@ def weighted_ridge(Z, y, weights, alpha: float = 1.0) -> tuple[np.ndarray, float
 def _stderr_primal(Z, weights, alpha, residuals) -> np.ndarray:
     """Sandwich standard errors with the (d, d) matrices ``G = X^T X`` and ``A = G + alpha I``."""
     z_mean, _ = _weighted_means(Z, residuals, weights)
-    X = _x_columns(Z, z_mean, np.sqrt(weights), slice(None))
-    G = X.T @ X
+    G, _ = _primal_gram(Z, z_mean, np.sqrt(weights))
     A_inv = np.linalg.pinv(G + alpha * np.eye(Z.shape[1]))
     df = float(np.trace(G @ A_inv))
     dof = Z.shape[0] - 1 - df
