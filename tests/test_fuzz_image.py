@@ -366,7 +366,7 @@ def nan_model(batch):
         (nan_model, ValueError, "classifier_fn returned NaN or infinite"),
         (lambda b: np.where(np.arange(len(b))[:, None] == 3, np.inf, 0.5) * np.ones((1, 2)), ValueError,
          "classifier_fn returned NaN or infinite"),
-        (lambda b: np.zeros((len(b), 0)), ValueError, "classifier_fn must return at least one output column"),
+        (lambda b: np.zeros((len(b), 0)), ValueError, "classifier_fn must return at least one output"),
         (lambda b: np.zeros((len(b) + 1, 2)), ValueError, "classifier_fn must return shape"),
         (lambda b: np.zeros((len(b), 2, 2)), ValueError, "classifier_fn must return shape"),
         (lambda b: 0.5, ValueError, "classifier_fn must return shape"),
