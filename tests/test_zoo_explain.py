@@ -68,7 +68,7 @@ def _recalls(model: books.SparseTextModel, docs: list[str], num_samples: int = 1
         gold_words = model.gold_features(doc)
         if not gold_words:
             continue
-        words, g = books.word_presence_model(doc, model.predict_proba, label=1)
+        words, g = books.word_presence_model(doc, model.predict_proba, target=1)
         gold = [words.index(w) for w in gold_words]
         exp = lime_text.explain_text(doc, model.predict_proba, labels=[1], num_samples=num_samples,
                                      num_features=10, random_state=i)

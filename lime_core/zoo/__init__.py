@@ -51,7 +51,7 @@ Text (``lime_core.zoo.text``, ``.newsgroups``, ``.books``)
 ``greedy_removal_explainer(text, predict_proba, num_features=10, label=None) -> list[tuple[str, float]]``
     The paper's greedy baseline: remove, one by one, the word whose removal lowers
     the predicted probability most.
-``word_presence_model(text, predict_proba, label=1) -> (words, g)``
+``word_presence_model(text, predict_proba, target=1) -> (words, g)``
     ``g(z)`` = p(label) with the words where ``z_j = 0`` removed: lets KernelSHAP
     explain text, ``kernel_shap(g, ones(d), zeros((1, d)))``.
 
