@@ -329,8 +329,21 @@ _WATCH = """(k) => {
     const img = cell.querySelector('img.widget-image');
     window.__frames = [];
     img.onload = () => window.__frames.push(performance.now());
+    // the moment the student's action reaches the page (key press or a new choice),
+    // taken by the page itself: the driver's own round trip is not the widget's latency
+    if (!window.__actionWatch) {
+        window.__actionWatch = true;
+        for (const type of ['keydown', 'change']) {
+            document.addEventListener(type, () => {
+                if (window.__armed && window.__t0 === null) window.__t0 = performance.now();
+            }, true);
+        }
+    }
+    window.__armed = false;
+    window.__t0 = null;
     return performance.now();
 }"""
+_ARM = "() => { window.__t0 = null; window.__armed = true; return performance.now(); }"
 
 
 def _control(page, k: int, label: str, kind: str):
@@ -341,12 +354,13 @@ def _control(page, k: int, label: str, kind: str):
 
 
 def _move(page, k: int, label: str, how: str) -> float:
-    """Change a control as a student would; return the page time just before the change."""
+    """Change a control as a student would; return the page time just before the change
+    (the page also records when the key press or choice itself arrives: ``window.__t0``)."""
     if how == "slider":  # a continuous slider: the arrow key moves it one step
         handle = _control(page, k, label, "slider").locator(".noUi-handle").first
         handle.focus()
         at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-        t0 = page.evaluate("() => performance.now()")
+        t0 = page.evaluate(_ARM)
         handle.press("ArrowLeft" if at_end else "ArrowRight")
         return t0
     if how == "readout":  # a slider that reports on release: type a value into its readout
@@ -355,14 +369,14 @@ def _move(page, k: int, label: str, how: str) -> float:
         readout.click()
         page.keyboard.press("Control+A")
         page.keyboard.type(str(value))
-        t0 = page.evaluate("() => performance.now()")
+        t0 = page.evaluate(_ARM)
         page.keyboard.press("Enter")
         return t0
     select = _control(page, k, label, "dropdown").locator("select")
     options = select.locator("option").all_text_contents()
     current = select.evaluate("s => s.options[s.selectedIndex].textContent")
     other = options[(options.index(current) + 1) % len(options)]
-    t0 = page.evaluate("() => performance.now()")
+    t0 = page.evaluate(_ARM)
     select.select_option(label=other)
     return t0
 
@@ -449,7 +463,8 @@ def test_every_course_widget_fits_is_sharp_and_answers_in_time(lab_server, playw
                                            timeout=60_000)
                     page.wait_for_timeout(300)  # a throttled trailing frame, if any
                     frames = page.evaluate("() => window.__frames")
-                    seconds = (frames[0] - t0) / 1000.0
+                    acted = page.evaluate("() => window.__t0")  # None: fall back to t0
+                    seconds = (frames[0] - (t0 if acted is None else acted)) / 1000.0
                     timings.append((name, label, cost, seconds))
                     # The 0.2 s / 1 s goals are measured and reported (widget_timings.json,
                     # printed below), not asserted: speed goals live in benchmarks/. What is
