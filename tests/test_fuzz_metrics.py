@@ -317,18 +317,11 @@ def test_attribution_map_refuses_a_method_that_returns_nan():
 
 def test_sanity_checks_refuse_a_nan_model_by_name():
     import torch
-
-    class NanNet(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lin = torch.nn.Linear(3, 2)
-
-        def forward(self, x):
-            return self.lin(x) * float("nan")
+    from test_fuzz_api import _nan_net  # the same NaN-emitting network as the API walk
 
     for fn in (lc.cascading_randomization, lc.independent_randomization):
         with pytest.raises(ValueError, match="model"):
-            fn(NanNet(), torch.ones(1, 3), target=0, attribution_fn=lc.saliency, random_state=0)
+            fn(_nan_net(), torch.ones(1, 3), target=0, attribution_fn=lc.saliency, random_state=0)
 
 
 def test_sanity_checks_take_any_int_seed():

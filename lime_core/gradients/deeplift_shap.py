@@ -298,6 +298,18 @@ def _warn_unless_it_adds_up(worst_gap: float, worst_change: float, dtype) -> Non
         )
 
 
+
+def _check_settings(model, batch_size, eps, multiply_by_inputs) -> tuple[list, int, float]:
+    """The settings DeepLIFT and DeepSHAP share, checked: the model's hooked layers,
+    ``batch_size``, ``eps`` and ``multiply_by_inputs``."""
+    layers = _check_deeplift_model(model)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    eps = check_positive(eps, "eps", allow_zero=True)
+    if not isinstance(multiply_by_inputs, bool):
+        raise TypeError(f"multiply_by_inputs must be True or False, got {_describe(multiply_by_inputs)}")
+    return layers, batch_size, eps
+
+
 def deeplift(
     model: Any,
     inputs: Any,
@@ -364,11 +376,7 @@ def deeplift(
         Same shape and kind as ``inputs``.
     """
 
-    layers = _check_deeplift_model(model)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    eps = check_positive(eps, "eps", allow_zero=True)
-    if not isinstance(multiply_by_inputs, bool):
-        raise TypeError(f"multiply_by_inputs must be True or False, got {_describe(multiply_by_inputs)}")
+    layers, batch_size, eps = _check_settings(model, batch_size, eps, multiply_by_inputs)
     xs, was_numpy, was_tuple = _as_inputs(inputs, model)
     bases = _as_baselines(baseline, xs, was_tuple)
     targets = _as_targets(target, xs[0].shape[0])
@@ -424,11 +432,7 @@ def deep_shap(
 
     if baseline is None:
         raise TypeError("baseline must be a set of baseline rows (B, ...) for deep_shap, got None")
-    layers = _check_deeplift_model(model)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    eps = check_positive(eps, "eps", allow_zero=True)
-    if not isinstance(multiply_by_inputs, bool):
-        raise TypeError(f"multiply_by_inputs must be True or False, got {_describe(multiply_by_inputs)}")
+    layers, batch_size, eps = _check_settings(model, batch_size, eps, multiply_by_inputs)
     xs, was_numpy, was_tuple = _as_inputs(inputs, model)
     targets = _as_targets(target, xs[0].shape[0])
     if was_tuple != isinstance(baseline, tuple) or (was_tuple and len(baseline) != len(xs)):
