@@ -105,7 +105,50 @@ def test_group_limits_and_removal():
     assert not any(d.exists() for d in group.dirs)
 
 
+BUSY = """
+import os, time
+kids = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        end = time.time() + 3
+        while time.time() < end:
+            pass
+        os._exit(0)
+    kids.append(pid)
+start = time.time()
+for pid in kids:
+    os.waitpid(pid, 0)
+print(os.times().children_user + os.times().children_system, time.time() - start)
+"""
+
+
+def test_cpu_quota_holds_many_sessions_to_one_core():
+    """Four busy processes in sessions of their own get one core's worth of CPU time, no more."""
+    import subprocess
+    import sys
+
+    group = SandboxGroup.create(512 * 1024**2, 16)
+    try:
+        out = subprocess.run([sys.executable, "-c", BUSY], capture_output=True, text=True,
+                             preexec_fn=group.join, timeout=60, check=True).stdout.split()
+    finally:
+        group.remove()
+    cpu, wall = float(out[0]), float(out[1])
+    # the quota is one period (0.1 s) of CPU per period of wall time. Without the group, on
+    # this (loaded) 2-core machine the same script measured 3.5-4.0 s of CPU in 3.0-3.2 s
+    assert cpu <= 1.05 * wall + 0.1, (cpu, wall)
+    assert cpu > 0.2, (cpu, wall)   # they did run
+
+
 def test_cpu_hog_does_not_starve_a_classmate(tmp_path, one_core):
+    """The reviewer's attack, scaled down (8 loops, not 100), on one core.
+
+    At this scale the classmate also kept full marks without groups in one measured run
+    (the loops run in sessions of their own); ``test_cpu_quota_holds_many_sessions_to_one_core``
+    is the check that fails without the quota. This one checks the grading path end to end.
+    """
     klass = tmp_path / "class"
     hog = klass / "a_cpuhog" / "hw5_sanity_checks.ipynb"
     victim = klass / "b_victim" / "hw5_sanity_checks.ipynb"
