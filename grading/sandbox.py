@@ -17,7 +17,10 @@ It does not see the repository (``solutions/``, ``grading/``, tests), the
 grader's temporary folders, other submissions, the grader's processes or its
 environment variables, and has no network. Limits: address space
 (``memory`` bytes), number of processes (when the grader runs as root, the
-kernel runs under a user id of its own so the limit applies), CPU seconds, file size.
+kernel runs under a user id of its own so the limit applies), CPU seconds, file size;
+and, where the grader may make control groups (root), a group of its own for all its
+processes (:mod:`grading._cgroup`: one core of CPU, memory with shared memory counted,
+processes), removed with everything in it when the kernel stops.
 When its grading ends the sandbox's PID namespace is torn down, which kills
 every process the submission started.
 """
