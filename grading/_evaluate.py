@@ -43,6 +43,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from grading import _wire
+from grading._cgroup import cgroup_problem
 from grading.sandbox import Limits, start_kernel, stop_kernel
 
 MAX_RESTARTS = 3
@@ -188,6 +189,7 @@ class Grader:
         self.started = time.monotonic()
         self.hidden_ran = False             # a hidden test has called the notebook's code
         self.feedback_cells: list[str] = []  # cell errors as a feedback page may show them
+        self.oom_killed = False             # the last kernel stopped was killed for memory
 
     # -- the kernel -------------------------------------------------------------
     def _start(self) -> None:
@@ -213,7 +215,15 @@ class Grader:
     def _stop(self) -> None:
         if self.proc is not None:
             stop_kernel(self.proc, self.fds)
+            # the OOM killer of the sandbox's control group (memory limit, shared memory counted)
+            self.oom_killed = bool(getattr(self.proc, "oom_kills", 0))
             self.proc = None
+
+    def _crash_reason(self) -> str:
+        if self.oom_killed:
+            return (f"the kernel was killed: the sandbox used all of its memory "
+                    f"({self.limits.memory / 1024**3:g} GB limit, shared memory included)")
+        return "the kernel crashed (the Python process exited)"
 
     def _deadline(self, seconds: float) -> float:
         total = self.started + self.limits.total_timeout
@@ -371,7 +381,7 @@ class Grader:
             if timed_out:
                 return {"type": "Timeout", "message": f"timed out after {self.limits.cell_timeout} s "
                         "and did not stop when interrupted; the kernel was restarted"}
-            return {"type": "KernelDied", "message": "the kernel crashed (the Python process exited) "
+            return {"type": "KernelDied", "message": f"{self._crash_reason()} "
                     "while running this cell; it was restarted"}
         if replay:
             self.history.append(msg)
@@ -379,16 +389,20 @@ class Grader:
 
     def _restart(self) -> None:
         self._stop()
-        while self.restarts < MAX_RESTARTS and time.monotonic() < self.started + self.limits.total_timeout:
-            self.restarts += 1
-            try:
-                self._start()
-                for msg in self.history:
-                    self.request(msg, max(300, 5 * self.limits.cell_timeout) if msg["kind"] == "setup" else None)
-                return
-            except KernelGone:
-                self._stop()
-        self.dead = True
+        oom = self.oom_killed  # why the kernel died, whatever happens to the restarts
+        try:
+            while self.restarts < MAX_RESTARTS and time.monotonic() < self.started + self.limits.total_timeout:
+                self.restarts += 1
+                try:
+                    self._start()
+                    for msg in self.history:
+                        self.request(msg, max(300, 5 * self.limits.cell_timeout) if msg["kind"] == "setup" else None)
+                    return
+                except KernelGone:
+                    self._stop()
+            self.dead = True
+        finally:
+            self.oom_killed = oom
 
     def run_setup(self, cell: dict) -> None:
         before = {k: id(v) for k, v in self.ns.items()}
@@ -488,7 +502,7 @@ class Grader:
                 value = eval(compile(last, filename, "eval"), self.ns) if last is not None else None
         except KernelGone as err:
             self._restart()
-            why = "timed out and did not stop when interrupted" if "timed out" in str(err) else "the kernel crashed"
+            why = "timed out and did not stop when interrupted" if "timed out" in str(err) else self._crash_reason()
             return 0.0, f"{why} while the test called the notebook's code", False
         except Exception as err:  # noqa: BLE001 - every failure is a verdict
             hidden = self._in_hidden(err, filename, cell.get("hidden", []))
@@ -520,6 +534,8 @@ class Grader:
 
     def run(self) -> dict:
         questions, faults = [], []
+        if self.sandbox and cgroup_problem() is not None:
+            self.messages.append(f"NO CPU/MEMORY GROUP: {cgroup_problem()}")
         try:
             self._start()
         except KernelGone as err:

@@ -17,7 +17,10 @@ It does not see the repository (``solutions/``, ``grading/``, tests), the
 grader's temporary folders, other submissions, the grader's processes or its
 environment variables, and has no network. Limits: address space
 (``memory`` bytes), number of processes (when the grader runs as root, the
-kernel runs under a user id of its own so the limit applies), CPU seconds, file size.
+kernel runs under a user id of its own so the limit applies), CPU seconds, file size;
+and, where the grader may make control groups (root), a group of its own for all its
+processes (:mod:`grading._cgroup`: one core of CPU, memory with shared memory counted,
+processes), removed with everything in it when the kernel stops.
 When its grading ends the sandbox's PID namespace is torn down, which kills
 every process the submission started.
 """
@@ -36,6 +39,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from grading._cgroup import SandboxGroup, cgroup_problem
 from grading.course import REPO_ROOT
 
 BWRAP = shutil.which("bwrap") or "/usr/bin/bwrap"
@@ -309,7 +313,7 @@ def bwrap_command(assignment: str, limits: Limits, argv: list[str]) -> list[str]
     return cmd + list(argv)
 
 
-def _limit_resources(limits: Limits, processes: bool = True):
+def _limit_resources(limits: Limits, processes: bool = True, group: SandboxGroup | None = None):
     """Resource limits set in the child before it starts bubblewrap (or the plain kernel).
 
     The process limit counts every process of the user: it is set only when the
@@ -323,6 +327,8 @@ def _limit_resources(limits: Limits, processes: bool = True):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if processes:
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        if group is not None:
+            group.join()  # before exec: bubblewrap and all it starts are in the group
 
     return apply
 
@@ -344,6 +350,8 @@ def start_kernel(assignment: str, limits: Limits, sandbox: bool, stderr_path: Pa
     from_k_r, from_k_w = os.pipe()
     argv = kernel_argv(assignment, sandbox, to_k_r, from_k_w)
     view = library_view(assignment)
+    # a control group of its own (CPU quota, memory with shmem, processes) when this machine allows
+    group = SandboxGroup.create(limits.memory, limits.processes) if cgroup_problem() is None else None
     err = open(stderr_path, "wb")
     try:
         if sandbox:
@@ -358,9 +366,15 @@ def start_kernel(assignment: str, limits: Limits, sandbox: bool, stderr_path: Pa
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
             pass_fds=[to_k_r, from_k_w], cwd=cwd, env=env,
-            preexec_fn=_limit_resources(limits, processes=sandbox and os.geteuid() == 0), close_fds=True,
+            preexec_fn=_limit_resources(limits, processes=sandbox and os.geteuid() == 0, group=group),
+            close_fds=True,
         )
         proc.scratch = None if sandbox else cwd  # type: ignore[attr-defined]
+        proc.cgroup = group  # type: ignore[attr-defined]
+    except BaseException:
+        if group is not None:
+            group.remove()
+        raise
     finally:
         err.close()
         for fd in (to_k_r, from_k_w):
@@ -381,6 +395,10 @@ def stop_kernel(proc: subprocess.Popen, fds: tuple[int, ...] = ()) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
+    group = getattr(proc, "cgroup", None)
+    if group is not None:
+        proc.oom_kills = group.oom_kills()  # type: ignore[attr-defined]
+        group.remove()  # whatever the submission left behind (a process in a session of its own)
     scratch = getattr(proc, "scratch", None)
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
