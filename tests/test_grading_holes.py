@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 import threading
 import time
 
