@@ -58,6 +58,11 @@ class KernelGone(Exception):
     """The sandboxed kernel died, broke the protocol or ignored its time limit."""
 
 
+def _too_large(err: BaseException) -> bool:
+    """The kernel was given up on because it sent a message over the size limits."""
+    return isinstance(err.__cause__, _wire.MessageTooLarge)
+
+
 def _first_line(text: str, limit: int = 200) -> str:
     text = (text or "").strip()
     line = text.splitlines()[0] if text else ""
@@ -196,7 +201,9 @@ class Grader:
         self.proc, rfd, wfd = start_kernel(self.assignment, self.limits, self.sandbox,
                                            self.tmp / f"kernel{self.restarts}.err")
         self.fds = (rfd, wfd)
-        self.peer = _wire.Peer(rfd, wfd, self.codec, self._handle)
+        # this process has no memory limit: what the kernel sends is bounded in bytes and values
+        self.peer = _wire.Peer(rfd, wfd, self.codec, self._handle, max_line=_wire.TRUSTED_MAX_LINE,
+                               max_items=_wire.TRUSTED_MAX_ITEMS)
         try:
             msg = self.peer.recv(time.monotonic() + 120)
         except _wire.WireError as err:
@@ -487,8 +494,10 @@ class Grader:
                 if reply["op"] == "value":
                     self.ns[name] = self.codec.decode(reply.get("v"))
                     self.student_names.add(name)
-        except KernelGone:
+        except KernelGone as err:
             self._restart()
+            if _too_large(err):
+                return 0.0, f"the notebook sent a value too large to check ({err}); the kernel was restarted", False
             return 0.0, "the kernel stopped while the test read the notebook's values", False
         except (_wire.WireError, ValueError) as err:
             return 0.0, f"a value could not be read from the notebook: {err}", False
@@ -502,6 +511,8 @@ class Grader:
                 value = eval(compile(last, filename, "eval"), self.ns) if last is not None else None
         except KernelGone as err:
             self._restart()
+            if _too_large(err):
+                return 0.0, f"the notebook sent a value too large to check ({err}); the kernel was restarted", False
             why = "timed out and did not stop when interrupted" if "timed out" in str(err) else self._crash_reason()
             return 0.0, f"{why} while the test called the notebook's code", False
         except Exception as err:  # noqa: BLE001 - every failure is a verdict

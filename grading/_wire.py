@@ -32,10 +32,21 @@ import time
 
 MAX_LINE = 256 * 1024 * 1024  # bytes: a bigger message is refused
 MAX_DEPTH = 40
+#: what the trusted process accepts from a kernel (it has no memory limit of its own): a line
+#: of at most this many bytes (the largest batch a watched model takes, 2**22 float64 numbers,
+#: is 45 MB as base64 .npy) ...
+TRUSTED_MAX_LINE = 64 * 1024 * 1024
+#: ... holding at most this many JSON values (counted as '[', '{' and ',' before parsing:
+#: arrays travel as base64 text, so real values need few; '[[],[],...]' would need GBs)
+TRUSTED_MAX_ITEMS = 1_000_000
 
 
 class WireError(Exception):
     """The other side broke the protocol, went silent past its deadline, or died."""
+
+
+class MessageTooLarge(WireError):
+    """A message over the reader's size or value-count limit (the stream is then unusable)."""
 
 
 class RemoteError(Exception):
@@ -357,11 +368,15 @@ REPLIES = ("value", "raise", "done", "missing")
 class Peer:
     """One end of the wall: send requests, serve the other side's requests meanwhile."""
 
-    def __init__(self, rfd: int, wfd: int, codec: Codec, handler):
+    def __init__(self, rfd: int, wfd: int, codec: Codec, handler, *, max_line: int = MAX_LINE,
+                 max_items: int | None = None):
         self.rfd, self.wfd = rfd, wfd
         self.codec = codec
         self.handler = handler  # handler(msg) -> reply dict
-        self.buf = b""
+        self.max_line = max_line    # bytes in one message
+        self.max_items = max_items  # JSON values in one message (None: no limit)
+        self.buf = bytearray()
+        self.scanned = 0  # bytes of buf known to hold no newline: every byte is looked at once
 
     def send(self, msg: dict) -> None:
         data = (json.dumps(msg, allow_nan=True) + "\n").encode()
@@ -371,7 +386,11 @@ class Peer:
             view = view[n:]
 
     def recv(self, deadline: float | None = None) -> dict:
-        while b"\n" not in self.buf:
+        while True:
+            end = self.buf.find(b"\n", self.scanned)
+            if end >= 0:
+                break
+            self.scanned = len(self.buf)
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -382,13 +401,21 @@ class Peer:
             chunk = os.read(self.rfd, 1 << 20)
             if not chunk:
                 raise WireError("the other side closed the connection")
-            self.buf += chunk
-            if len(self.buf) > MAX_LINE:
-                raise WireError("message too large")
-        line, self.buf = self.buf.split(b"\n", 1)
+            self.buf += chunk  # a bytearray grows in place: reading is linear in the message size
+            if len(self.buf) > self.max_line + 1 and self.buf.find(b"\n", self.scanned) < 0:
+                raise MessageTooLarge(f"message too large (over {self.max_line // 2**20} MB)")
+        line = bytes(self.buf[:end])
+        del self.buf[: end + 1]
+        self.scanned = 0
+        if len(line) > self.max_line:
+            raise MessageTooLarge(f"message too large (over {self.max_line // 2**20} MB)")
+        if self.max_items is not None:
+            items = line.count(b"[") + line.count(b"{") + line.count(b",")
+            if items > self.max_items:
+                raise MessageTooLarge(f"message too large (over {self.max_items} values)")
         try:
             msg = json.loads(line)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
             raise WireError("malformed message") from err
         if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
             raise WireError("malformed message")

@@ -90,6 +90,32 @@ LIBRARY_POLICY: dict[str, dict] = {
     "hw7_explain_your_model": {"modules": None, "remove": {}, "sklearn_ridge": True},
 }
 HIDDEN_PACKAGES = ("lime", "shap", "captum")
+#: what scikit-learn's ``linear_model/_ridge.py`` is in a sandbox where the ridge is the exercise
+RIDGE_STUB = '''"""scikit-learn's ridge is the exercise in this assignment: write it with numpy."""
+
+_WHY = "scikit-learn's ridge is the exercise here: write it with numpy"
+
+
+class _NotInThisAssignment:
+    def __init__(self, *args, **kwargs):
+        raise ImportError(_WHY)
+
+
+Ridge = RidgeCV = RidgeClassifier = RidgeClassifierCV = _NotInThisAssignment
+
+
+def ridge_regression(*args, **kwargs):
+    raise ImportError(_WHY)
+
+
+_solve_cholesky_kernel = ridge_regression
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise ImportError(_WHY + f" ({name} is not available)")
+'''
 _KERNEL_FILES = ("_kernel.py", "_wire.py")
 
 
@@ -196,17 +222,11 @@ def library_view(assignment: str) -> Path:
     stubs = view / "stubs"
     stubs.mkdir()
     if not policy["sklearn_ridge"]:
-        import sklearn.linear_model._ridge as ridge
-
-        text = Path(ridge.__file__).read_text()
-        text += (
-            "\n\nclass _NotInThisAssignment:\n"
-            "    def __init__(self, *args, **kwargs):\n"
-            "        raise ImportError('scikit-learn\\'s ridge is the exercise here: write it with numpy')\n\n\n"
-            "Ridge = RidgeCV = _NotInThisAssignment\n\n\n"
-            "def ridge_regression(*args, **kwargs):\n"
-            "    raise ImportError('scikit-learn\\'s ridge is the exercise here: write it with numpy')\n"
-        )
+        # the whole of scikit-learn's ridge module is replaced (none of its code is kept, so no
+        # private solver such as _ridge_regression or _solve_cholesky is reachable): the names
+        # other scikit-learn modules import from it exist and raise when used (KernelRidge, a
+        # ridge too, uses _solve_cholesky_kernel); any other name fails to import
+        text = RIDGE_STUB
         (stubs / "_ridge.py").write_text(text)
     for dirpath, _dirnames, filenames in os.walk(view):
         os.chmod(dirpath, 0o755)

@@ -189,3 +189,26 @@ def select_target(out: np.ndarray, target: Any, name: str = "model") -> np.ndarr
     if target >= out.shape[1]:
         raise ValueError(f"target must be in [0, {out.shape[1] - 1}], got {target}")
     return out[:, target]
+
+
+def same_values(actual: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    """True when ``actual`` has the shape of ``expected``, is finite and equals it within tolerance.
+
+    ``np.allclose`` broadcasts: an empty array of shape (0, 1) "equals" any reference, and
+    a NaN in a tolerance check compares False only where it is looked at. Homework tests
+    compare a student's answer with a reference through this check instead::
+
+        |actual - expected| <= atol + rtol * |expected|   elementwise, same shape, all finite
+
+    Anything that is not numbers (a string, a ragged list, an object) is simply not equal.
+    """
+    if (type(actual).__module__ or "").startswith("torch"):
+        actual = actual.detach().cpu().numpy()
+    try:
+        a = np.asarray(actual, dtype=float)
+        b = np.asarray(expected, dtype=float)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    if a.shape != b.shape or not np.all(np.isfinite(a)):
+        return False
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
