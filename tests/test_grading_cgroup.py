@@ -61,12 +61,27 @@ def _with_attack(nb, code):
     return nb
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _groups() -> list[Path]:
-    """Sandbox groups this test process (and the grading processes it starts) could have left."""
+    """Sandbox groups left behind: ``limelab-<pid>-<n>`` (or ``limelab-probe-<pid>``) whose
+    creating process has ended. Groups of a grading that is still running (another test
+    file on the other xdist worker, say) are not leftovers."""
     found = []
     for top in CGROUP_ROOT.iterdir():
         if top.is_dir():
-            found += [p for p in top.rglob("limelab-*") if p.is_dir()]
+            for p in top.rglob("limelab-*"):
+                digits = [part for part in p.name.split("-") if part.isdigit()]
+                if p.is_dir() and digits and not _alive(int(digits[0])):
+                    found.append(p)
     return found
 
 
