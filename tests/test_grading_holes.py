@@ -22,20 +22,17 @@ import os
 import threading
 import time
 
-import nbformat
 import numpy as np
 import pytest
+from _grading_class import grade_class, solution
 
 from grading import _wire
-from grading.autograde import grade_submissions
-from grading.course import SOLUTIONS_DIR
 from lime_core._validation import same_values
 
 HW1, HW2, HW3, HW6 = ("hw1_lime_from_scratch", "hw2_integrated_gradients", "hw3_shapley", "hw6_evaluation")
 
 
-def _solution(name):
-    return nbformat.read(SOLUTIONS_DIR / name / f"{name}.ipynb", 4)
+_solution = solution
 
 
 def _with_answers(name, answers: dict):
@@ -207,17 +204,8 @@ ATTACKS = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("holes")
-    for student, (name, build, _lost) in ATTACKS.items():
-        path = folder / student / f"{name}.ipynb"
-        path.parent.mkdir()
-        nbformat.write(build(), path)
-    for name in (HW1, HW2, HW3, HW6):
-        path = folder / f"honest_{name[:3]}" / f"{name}.ipynb"
-        path.parent.mkdir()
-        nbformat.write(_solution(name), path)
-    results = grade_submissions([folder], timeout=120, jobs=2)
-    return {r.student: r for r in results}
+    submissions = {student: (name, build()) for student, (name, build, _lost) in ATTACKS.items()}
+    return grade_class(tmp_path_factory.mktemp("holes"), submissions, (HW1, HW2, HW3, HW6))
 
 
 @pytest.mark.slow

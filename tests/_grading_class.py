@@ -1,0 +1,37 @@
+"""One class of submissions, graded together: the attack suites' shared set-up.
+
+An attack is only convincing next to honest classmates graded in the same run (they
+must keep full marks), so the suites write every attacker's notebook and one solved
+notebook per assignment into one class folder and grade it with the real grader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import nbformat
+
+from grading.autograde import grade_submissions
+from grading.course import SOLUTIONS_DIR
+
+
+def solution(name: str):
+    """The instructor's notebook of assignment ``name`` (a solved classmate's work)."""
+    return nbformat.read(SOLUTIONS_DIR / name / f"{name}.ipynb", 4)
+
+
+def grade_class(folder: Path, submissions: dict, honest: Iterable[str]) -> dict:
+    """Write ``{student: (assignment, notebook)}`` and a solved ``honest_<hwN>`` classmate
+    for each assignment in ``honest`` into ``folder``, grade them in one run, and return
+    ``{student: SubmissionResult}``."""
+    for student, (name, nb) in submissions.items():
+        path = folder / student / f"{name}.ipynb"
+        path.parent.mkdir()
+        nbformat.write(nb, path)
+    for name in honest:
+        path = folder / f"honest_{name[:3]}" / f"{name}.ipynb"
+        path.parent.mkdir()
+        nbformat.write(solution(name), path)
+    results = grade_submissions([folder], timeout=120, jobs=2)
+    return {r.student: r for r in results}
