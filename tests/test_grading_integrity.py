@@ -1,6 +1,6 @@
 """Checks that only the trusted process can decide: call counts and "do not modify the model".
 
-Four submissions cheat on such a check, each in one answer cell of an otherwise
+Five submissions cheat on such a check, each in one answer cell of an otherwise
 solved notebook, and are graded with their honest classmates in one run:
 
 * hw2: ``integrated_gradients`` runs the model once per path point and forges the
@@ -11,10 +11,14 @@ solved notebook, and are graded with their honest classmates in one run:
 * hw6: the same trick in ``deletion_curve`` and ``insertion_curve``;
 * hw5: ``cascading_randomization`` overwrites the trained model's output layer in
   place (the same way each time), which the visible "do not modify the trained
-  model" check, run in the trusted process on the grader's own copy, never saw.
+  model" check, run in the trusted process on the grader's own copy, never saw;
+* hw5 again: the same, and the kernel's hashing function (the "do not modify"
+  check's evidence, computed where the student's code runs) is replaced by one
+  that reports the old hashes: the hidden test's values, computed in the trusted
+  process on its own copy of the model, still disagree.
 
 Each loses exactly the question it cheats on; every other question, and every
-honest classmate, keeps full marks. A fifth (hw1) keeps the inputs a hidden test
+honest classmate, keeps full marks. A sixth (hw1) keeps the inputs a hidden test
 passed to its ``proximity_kernel`` and raises them in the next question's visible
 test: its feedback page must not show them. The unit tests at the end check the stand-in
 model a test lends to the kernel against the real one.
@@ -79,6 +83,28 @@ IN_PLACE = '''
     [m for m in model.modules() if isinstance(m, nn.Linear)][-1].reset_parameters()
     return rhos'''
 
+# hw5: the kernel's hashing function is replaced by one that answers with the hash each object
+# had before the visible test ran, so the "do not modify" check is told nothing changed
+DIGEST_FORGERY = '''
+import _wire as _w
+_real_digest, _seen = _w.digest, {}
+for _v in list(globals().values()):
+    try:
+        _seen[id(_v)] = _real_digest(_v)
+    except Exception:
+        pass
+
+
+def _forged(obj):
+    if id(obj) not in _seen:
+        _seen[id(obj)] = _real_digest(obj)
+    return _seen[id(obj)]
+
+
+_w.digest = _forged
+
+'''
+
 CHEATS = {
     # (assignment, answer cell, the cheating edit of the instructor's answer, the question it cheats on)
     "hook_forgery": (HW2, "hw2_q1_ig",
@@ -100,6 +126,9 @@ CHEATS = {
     "in_place_model": (HW5, "hw5_q2_cascade",
                        lambda src: _sub(r"^    return rhos$", IN_PLACE.lstrip("\n"), src),
                        "hw5_q2_cascade_tests"),
+    "digest_forgery_hw5": (HW5, "hw5_q2_cascade",
+                           lambda src: DIGEST_FORGERY + _sub(r"^    return rhos$", IN_PLACE.lstrip("\n"), src),
+                           "hw5_q2_cascade_tests"),
 }
 
 
