@@ -35,3 +35,9 @@ def grade_class(folder: Path, submissions: dict, honest: Iterable[str]) -> dict:
         nbformat.write(solution(name), path)
     results = grade_submissions([folder], timeout=120, jobs=2)
     return {r.student: r for r in results}
+
+
+def assert_full_marks(res) -> None:
+    """``res`` (a SubmissionResult) was graded and scored every autograded point."""
+    assert res.status == "graded", res.messages
+    assert res.auto_total == res.auto_max > 0, (res.questions, res.messages)

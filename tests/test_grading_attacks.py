@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _grading_class import assert_full_marks
 
 from grading.autograde import grade_submissions
 from grading.course import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
@@ -313,8 +314,7 @@ def test_every_attack_scores_zero(graded):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_solved_classmate_keeps_full_marks(graded, name):
     res = graded["results"][f"victim_{name[:3]}", name]
-    assert res.status == "graded", res.messages
-    assert res.auto_total == res.auto_max > 0, (res.questions, res.messages)
+    assert_full_marks(res)
 
 
 def test_nothing_was_written_outside_the_sandbox(graded):
