@@ -556,7 +556,6 @@ def grade_submissions(
 
     results: list[SubmissionResult] = []
     pending: list[tuple[SubmissionResult, object]] = []
-    used: set[tuple[str, str]] = set()
     for path in _expand(submissions):
         guess = assignment or _name_from_path(path, known)
         res = SubmissionResult(path=str(path), student=student_name(path, guess), assignment=None,
@@ -575,18 +574,14 @@ def grade_submissions(
             )
             continue
         res.assignment = name
-        student = student_name(path, name if guess is None else guess)
-        base, k = student, 2
-        while (name, student) in used:
-            student, k = f"{base}-{k}", k + 1
-        used.add((name, student))
-        res.student = student
+        res.student = student_name(path, name if guess is None else guess)
         if path.stem != name:
             res.messages.append(
                 f"the notebook is named '{path.name}', not '{name}.ipynb'; "
                 f"it was graded as {name}.ipynb"
             )
         pending.append((res, nb))
+    _unique_students(pending, assignment)
 
     releases: dict[str, tuple] = {}
     tasks, owners = [], []
@@ -623,6 +618,33 @@ def grade_submissions(
         for res, out in zip(owners, outputs, strict=True):
             _apply(res, out)
     return results
+
+
+def _unique_students(pending: list, given: str | None) -> None:
+    """Make the student ids of ``pending`` unique per assignment, and say so where two collide.
+
+    An id read from the folder (``zed/hw1.ipynb``, the notebook named after its assignment)
+    keeps it; one read from a file name (``mallory/zed.ipynb``: any student can leave such a
+    file in their own folder) gets the ``-2`` suffix, whatever order the files come in, and
+    both rows note the other file: a classmate's row never silently becomes someone else's file.
+    """
+    def from_folder(item) -> bool:
+        res = item[0]
+        return Path(res.path).stem == (given or res.assignment)
+
+    used: dict[tuple[str, str], SubmissionResult] = {}
+    for res, _nb in sorted(pending, key=lambda item: not from_folder(item)):  # stable: else file order
+        base, student, k = res.student, res.student, 2
+        while (res.assignment, student) in used:
+            student, k = f"{base}-{k}", k + 1
+        if student != base:
+            first = used[(res.assignment, base)]
+            res.messages.append(f"another file also gives the student id '{base}' ({first.path}); "
+                                f"this one was graded as '{student}'")
+            first.messages.append(f"another file also gives the student id '{base}' ({res.path}); "
+                                  f"it was graded as '{student}'")
+        used[(res.assignment, student)] = res
+        res.student = student
 
 
 def _on_sigterm(signum, frame):
