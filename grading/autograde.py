@@ -126,19 +126,29 @@ class SubmissionResult:
 
 
 def _expand(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Files to grade: the paths given, with every folder replaced by its files."""
+    """Files to grade: the paths given, with every folder replaced by its files.
+
+    A symbolic link found in a folder is listed too (it gets a row that says why it is not
+    graded, see :data:`_LINKED`): a student's link to ``solutions/`` or to a classmate's
+    notebook would otherwise be read, outside any sandbox, as that student's work.
+    """
     files: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and not any(
+                if (f.is_file() or f.is_symlink()) and not any(
                     part.startswith(".") for part in f.relative_to(p).parts
                 ):
                     files.append(f)
         else:
             files.append(p)
     return files
+
+
+#: why a symbolic link inside a submissions folder is not graded
+_LINKED = ("a symbolic link, not a file: not graded (a link could point at the solutions or at "
+           "a classmate's notebook; hand in the notebook itself)")
 
 
 def read_notebook(path: Path):
@@ -157,6 +167,8 @@ def read_notebook(path: Path):
         raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(f"not a notebook: invalid JSON ({err.msg} at line {err.lineno})") from err
+    except RecursionError as err:  # '[[[[...' : it would otherwise end the whole grading run
+        raise ValueError("not a notebook: JSON nested too deeply") from err
     if not isinstance(raw, dict) or "nbformat" not in raw or ("cells" not in raw and "worksheets" not in raw):
         raise ValueError("not a notebook: JSON without 'cells' and 'nbformat'")
     try:
@@ -165,6 +177,13 @@ def read_notebook(path: Path):
     except Exception as err:  # nbformat raises several validation error types
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ValueError(f"not a valid notebook: {message}") from err
+    for cell in nb.cells:
+        # nbformat accepts any metadata: nbgrader's must be a dict with a text grade_id, else it
+        # is dropped here (the released notebook gives every cell's metadata anyway) instead of
+        # failing, later, on code that reads it for every file of the run
+        md = cell.get("metadata", {}).get("nbgrader", {})
+        if not (isinstance(md, dict) and isinstance(md.get("grade_id", ""), str)):
+            del cell.metadata["nbgrader"]
     return nb
 
 
@@ -214,7 +233,7 @@ def identify_assignment(path: Path, nb, source_root: Path = SOLUTIONS_DIR,
 def _name_from_path(path: Path, known: Sequence[str]) -> str | None:
     if path.stem in known:
         return path.stem
-    for parent in path.resolve().parents:
+    for parent in Path(os.path.abspath(path)).parents:
         if parent.name in known:
             return parent.name
     return None
@@ -224,7 +243,7 @@ def student_name(path: Path, assignment: str | None) -> str:
     """A student id from a path: ``alice/hw1.ipynb`` and ``alice.ipynb`` both give ``alice``."""
     name = path.stem
     if assignment is not None and name == assignment:
-        for parent in path.resolve().parents:
+        for parent in Path(os.path.abspath(path)).parents:
             if parent.name and parent.name != assignment:
                 name = parent.name
                 break
@@ -561,12 +580,19 @@ def grade_submissions(
         res = SubmissionResult(path=str(path), student=student_name(path, guess), assignment=None,
                                status="error", sandbox=sandbox)
         results.append(res)
+        if path.is_symlink() and not any(path == Path(p) for p in submissions):
+            res.messages.append(_LINKED)
+            continue
         try:
             nb = read_notebook(path)
         except ValueError as err:
             res.messages.append(str(err))
             continue
-        name = identify_assignment(path, nb, source_root, given=assignment)
+        try:
+            name = identify_assignment(path, nb, source_root, given=assignment)
+        except Exception as err:  # noqa: BLE001 - one odd notebook must not end the run for everyone
+            res.messages.append(f"cannot tell which assignment this is: {type(err).__name__}: {err}")
+            continue
         if name is None:
             res.messages.append(
                 "cannot tell which assignment this is (cells, file name and folder match "
@@ -596,8 +622,12 @@ def grade_submissions(
         if release is None:
             res.messages.append(str(source))
             continue
-        res.messages.extend(restore_locked_cells(copy.deepcopy(nb), release, source))
-        cells, notes = plan_cells(nb, release, source)
+        try:
+            res.messages.extend(restore_locked_cells(copy.deepcopy(nb), release, source))
+            cells, notes = plan_cells(nb, release, source)
+        except Exception as err:  # noqa: BLE001 - one odd notebook must not end the run for everyone
+            res.messages.append(f"could not be matched with the released notebook: {type(err).__name__}: {err}")
+            continue
         res.messages.extend(notes)
         tasks.append({"assignment": name, "student": res.student, "cells": cells,
                       "limits": limits.to_dict(), "sandbox": sandbox})
