@@ -197,3 +197,54 @@ def test_hw1_sandbox_cannot_read_the_compiled_ridge():
                          text=True, timeout=120, preexec_fn=_limit_resources(Limits()))
     assert out.returncode == 0, out.stderr[-1000:]
     assert out.stdout.split()[-1] == "_NotInThisAssignment"
+
+
+# -- the head process: files it reads outside any sandbox -------------------------------------
+
+
+@pytest.fixture()
+def head_only(monkeypatch):
+    """Grade without starting sandboxes: what the head process does with the files."""
+    import grading.autograde as autograde
+
+    monkeypatch.setattr(autograde, "_run_tasks", lambda tasks, jobs, scheduler: [
+        {"status": "graded", "questions": [], "messages": [f"planned {len(t['cells'])} cells"]} for t in tasks])
+    monkeypatch.setattr(autograde, "sandbox_problem", lambda: None)
+
+
+def _make_batch_abort(folder: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("batch_abort", ATTACKS / "batch_abort" / "make.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(str(folder))
+
+
+def test_one_odd_file_does_not_end_the_run_for_everyone(tmp_path, head_only):
+    _make_batch_abort(tmp_path / "class" / "mallory")
+    (tmp_path / "class" / "zed").mkdir()
+    shutil.copy(SOLUTIONS_DIR / HW1 / f"{HW1}.ipynb", tmp_path / "class" / "zed" / f"{HW1}.ipynb")
+    results = {Path(r.path).name: r for r in grade_submissions([tmp_path / "class"])}
+    assert results["deep.ipynb"].status == "error"
+    assert results["deep.ipynb"].messages == ["not a notebook: JSON nested too deeply"]
+    for name, res in results.items():
+        if name.startswith("meta_"):  # the odd metadata is dropped; the released notebook rules
+            assert res.status == "graded" and res.assignment == HW1, (name, res.messages)
+    assert results[f"{HW1}.ipynb"].status == "graded" and results[f"{HW1}.ipynb"].student == "zed"
+
+
+def test_symbolic_links_in_a_folder_are_not_read(tmp_path, head_only):
+    klass = tmp_path / "class"
+    subprocess.run(["sh", str(ATTACKS / "symlink_submission" / "make.sh"), str(klass)], check=True,
+                   capture_output=True, env={"REPO": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
+    by_path = {str(Path(r.path).relative_to(klass)): r for r in grade_submissions([klass])}
+    for link, student in (("mallory.ipynb", "mallory"), (f"eve/{HW1}.ipynb", "eve")):
+        res = by_path[link]
+        assert res.status == "error" and res.student == student, (link, res)
+        assert "symbolic link" in res.messages[0]
+    zed = by_path[f"zed/{HW1}.ipynb"]
+    assert zed.status == "graded" and zed.student == "zed"
+    # a link given by the instructor on the command line is still graded
+    direct = grade_submissions([klass / "mallory.ipynb"])
+    assert direct[0].status == "graded"
