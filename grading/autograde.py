@@ -184,6 +184,11 @@ def read_notebook(path: Path):
         md = cell.get("metadata", {}).get("nbgrader", {})
         if not (isinstance(md, dict) and isinstance(md.get("grade_id", ""), str)):
             del cell.metadata["nbgrader"]
+        # outputs and attachments are never graded: dropped, a run holds only the sources
+        # (a notebook's plots are about its size: 1,000 notebooks of 9 MB would keep 9 GB here)
+        cell.pop("attachments", None)
+        if cell.cell_type == "code":
+            cell.outputs = []
     return nb
 
 

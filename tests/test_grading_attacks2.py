@@ -23,7 +23,7 @@ import pytest
 import torch
 
 from grading import _wire
-from grading.autograde import SubmissionResult, grade_submissions
+from grading.autograde import SubmissionResult, grade_submissions, read_notebook
 from grading.course import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 from grading.report import format_table, write_csv, write_feedback
 from grading.sandbox import Limits, _limit_resources, bwrap_command, sandbox_problem
@@ -248,3 +248,16 @@ def test_symbolic_links_in_a_folder_are_not_read(tmp_path, head_only):
     # a link given by the instructor on the command line is still graded
     direct = grade_submissions([klass / "mallory.ipynb"])
     assert direct[0].status == "graded"
+
+
+def test_read_notebook_keeps_the_sources_only(tmp_path):
+    nb = nbformat.read(SOLUTIONS_DIR / HW1 / f"{HW1}.ipynb", 4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "A" * 100_000})]
+        else:
+            cell["attachments"] = {"x.png": {"image/png": "A" * 100_000}}
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    back = read_notebook(tmp_path / "x.ipynb")
+    assert [c.source for c in back.cells] == [c.source for c in nb.cells]
+    assert all(not c.get("outputs") and "attachments" not in c for c in back.cells)
