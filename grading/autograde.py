@@ -477,18 +477,30 @@ def _release(assignment: str, source_root: Path) -> tuple[object, object]:
         shutil.rmtree(private, ignore_errors=True)
 
 
+def _utf8(text):
+    """``text`` made encodable as UTF-8 (a lone surrogate such as "\\ud800" written as an escape).
+
+    The texts come from the notebook (its exceptions travel as JSON, where "\\ud800" is valid);
+    left as they are, printing the table or writing the CSV raised for the whole class.
+    """
+    if text is None:
+        return None
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _apply(res: SubmissionResult, out: dict) -> None:
-    res.messages.extend(out.get("messages", []))
+    res.messages.extend(_utf8(m) for m in out.get("messages", []))
     if out.get("status") != "graded":
         res.status = "error"
         return
     res.status = "graded"
-    res.feedback_cells = out.get("feedback_cells")
+    cells = out.get("feedback_cells")
+    res.feedback_cells = None if cells is None else [_utf8(m) for m in cells]
     for q in out.get("questions", []):
         res.questions.append(QuestionResult(
             question=q["question"], score=q["score"], max_score=float(q["max_score"]),
-            kind=q["kind"], problem=q.get("problem", ""), hidden=bool(q.get("hidden", False)),
-            feedback=q.get("feedback"),
+            kind=q["kind"], problem=_utf8(q.get("problem", "")), hidden=bool(q.get("hidden", False)),
+            feedback=_utf8(q.get("feedback")),
         ))
 
 

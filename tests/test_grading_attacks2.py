@@ -5,7 +5,8 @@ feedback page, values and replies the trusted decoder could not take (a set of l
 malformed cell error: each ended the whole submission "could not be graded"), a 150-byte
 layer description that made the trusted process allocate 1 GiB, scikit-learn's compiled
 ridge loaded from ``__pycache__``, terminal escapes aimed at the instructor's table, and a
-notebook named after a classmate left in the attacker's own folder. Solved classmates
+notebook named after a classmate left in the attacker's own folder, and a lone surrogate in an
+error message (the table, CSV and feedback pages of the whole class failed to write). Solved classmates
 graded in the same run keep full marks.
 """
 
@@ -39,6 +40,7 @@ CLASS = {
     "bomb": {"hw1_q1_kernel": "trusted_module_bomb/hw1_q1_kernel.cell"},
     "pyc": {"hw1_q3_ridge": "pyc_ridge/hw1_q3_ridge.cell"},
     "ansi": {"hw1_q1_kernel": "ansi_in_report/hw1_q1_kernel.cell"},
+    "surrogate": {"hw1_q1_kernel": "lone_surrogate/hw1_q1_kernel.cell"},
 }
 
 
@@ -132,6 +134,9 @@ def test_compiled_ridge_is_not_loadable_in_hw1(graded):
 def test_terminal_escapes_do_not_reach_the_table_or_the_gradebook(graded, tmp_path):
     table = format_table(graded["results"])
     assert "\x1b" not in table and "\\x1b[1A" in table
+    table.encode("utf-8")  # a lone surrogate ("\ud800") in a message made printing it raise
+    assert "\\ud800 oops" in table
+    assert (graded["feedback"] / HW1 / "surrogate.html").is_file()
     write_csv(graded["results"], tmp_path / "g.csv")
     text = (tmp_path / "g.csv").read_text()
     assert "\x1b" not in text
