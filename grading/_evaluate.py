@@ -392,7 +392,12 @@ class Grader:
                     "while running this cell; it was restarted"}
         if replay:
             self.history.append(msg)
-        return reply.get("error")
+        err = reply.get("error")
+        if err is not None and not (isinstance(err, dict) and isinstance(err.get("type"), str)
+                                    and isinstance(err.get("message", ""), str)):
+            # the kernel is the student's: a malformed error must cost this cell, not crash the grader
+            return {"type": "WireError", "message": "the kernel sent a malformed reply"}
+        return err
 
     def _restart(self) -> None:
         self._stop()
@@ -499,8 +504,14 @@ class Grader:
             if _too_large(err):
                 return 0.0, f"the notebook sent a value too large to check ({err}); the kernel was restarted", False
             return 0.0, "the kernel stopped while the test read the notebook's values", False
-        except (_wire.WireError, ValueError) as err:
-            return 0.0, f"a value could not be read from the notebook: {err}", False
+        except Exception as err:  # noqa: BLE001 - a value the decoder refuses (a set of lists, bad weights...)
+            # costs this question only (outside this handler it would end the whole submission);
+            # its text is the notebook's (e.g. the "number" it sent), so after a hidden test has run
+            # the feedback page gets its type only: it could carry that test's inputs
+            problem = f"a value could not be read from the notebook: {type(err).__name__}: {_first_line(str(err))}"
+            if self.hidden_ran:
+                self.last_feedback = f"a value could not be read from the notebook: {type(err).__name__} {WITHHELD}"
+            return 0.0, problem, False
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = ast.Expression(tree.body.pop().value)

@@ -321,13 +321,24 @@ def module_from_wire(data: dict, codec: Codec, stub=None):
         args = [tuple(a) if isinstance(a, list) else a for a in codec.decode(spec.get("args", []))]
         kwargs = {k: tuple(v) if isinstance(v, list) else v
                   for k, v in codec.decode(spec.get("kwargs", {"__dict__": {}})).items()}
-        layer = getattr(torch.nn, kind)(*args, **kwargs)
         state = {}
         for k, v in spec["state"].items():
             arr = codec.decode(v)
             if not isinstance(arr, np.ndarray):
                 raise WireError("bad weights")
-            state[k] = torch.from_numpy(arr.copy())
+            state[str(k)] = torch.from_numpy(arr.copy())
+        # the layer's size comes from the sender: make it first without memory ("meta"
+        # tensors) and require weights of exactly its shapes, so that building it allocates
+        # no more than the message carried (Linear(60000, 60000) with no weights would
+        # otherwise take 14 GB here, from a 150-byte message)
+        try:
+            with torch.device("meta"):
+                shapes = {k: tuple(t.shape) for k, t in getattr(torch.nn, kind)(*args, **kwargs).state_dict().items()}
+        except Exception as err:  # noqa: BLE001 - any argument torch refuses
+            raise WireError(f"cannot rebuild a {kind} layer from these arguments") from err
+        if shapes != {k: tuple(t.shape) for k, t in state.items()}:
+            raise WireError(f"the weights sent do not fit the {kind} layer")
+        layer = getattr(torch.nn, kind)(*args, **kwargs)
         if any(t.dtype == torch.float64 for t in state.values()):
             layer = layer.double()
         layer.load_state_dict(state)

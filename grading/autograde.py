@@ -126,19 +126,29 @@ class SubmissionResult:
 
 
 def _expand(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Files to grade: the paths given, with every folder replaced by its files."""
+    """Files to grade: the paths given, with every folder replaced by its files.
+
+    A symbolic link found in a folder is listed too (it gets a row that says why it is not
+    graded, see :data:`_LINKED`): a student's link to ``solutions/`` or to a classmate's
+    notebook would otherwise be read, outside any sandbox, as that student's work.
+    """
     files: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and not any(
+                if (f.is_file() or f.is_symlink()) and not any(
                     part.startswith(".") for part in f.relative_to(p).parts
                 ):
                     files.append(f)
         else:
             files.append(p)
     return files
+
+
+#: why a symbolic link inside a submissions folder is not graded
+_LINKED = ("a symbolic link, not a file: not graded (a link could point at the solutions or at "
+           "a classmate's notebook; hand in the notebook itself)")
 
 
 def read_notebook(path: Path):
@@ -157,6 +167,8 @@ def read_notebook(path: Path):
         raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(f"not a notebook: invalid JSON ({err.msg} at line {err.lineno})") from err
+    except RecursionError as err:  # '[[[[...' : it would otherwise end the whole grading run
+        raise ValueError("not a notebook: JSON nested too deeply") from err
     if not isinstance(raw, dict) or "nbformat" not in raw or ("cells" not in raw and "worksheets" not in raw):
         raise ValueError("not a notebook: JSON without 'cells' and 'nbformat'")
     try:
@@ -165,6 +177,18 @@ def read_notebook(path: Path):
     except Exception as err:  # nbformat raises several validation error types
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ValueError(f"not a valid notebook: {message}") from err
+    for cell in nb.cells:
+        # nbformat accepts any metadata: nbgrader's must be a dict with a text grade_id, else it
+        # is dropped here (the released notebook gives every cell's metadata anyway) instead of
+        # failing, later, on code that reads it for every file of the run
+        md = cell.get("metadata", {}).get("nbgrader", {})
+        if not (isinstance(md, dict) and isinstance(md.get("grade_id", ""), str)):
+            del cell.metadata["nbgrader"]
+        # outputs and attachments are never graded: dropped, a run holds only the sources
+        # (a notebook's plots are about its size: 1,000 notebooks of 9 MB would keep 9 GB here)
+        cell.pop("attachments", None)
+        if cell.cell_type == "code":
+            cell.outputs = []
     return nb
 
 
@@ -214,7 +238,7 @@ def identify_assignment(path: Path, nb, source_root: Path = SOLUTIONS_DIR,
 def _name_from_path(path: Path, known: Sequence[str]) -> str | None:
     if path.stem in known:
         return path.stem
-    for parent in path.resolve().parents:
+    for parent in Path(os.path.abspath(path)).parents:
         if parent.name in known:
             return parent.name
     return None
@@ -224,7 +248,7 @@ def student_name(path: Path, assignment: str | None) -> str:
     """A student id from a path: ``alice/hw1.ipynb`` and ``alice.ipynb`` both give ``alice``."""
     name = path.stem
     if assignment is not None and name == assignment:
-        for parent in path.resolve().parents:
+        for parent in Path(os.path.abspath(path)).parents:
             if parent.name and parent.name != assignment:
                 name = parent.name
                 break
@@ -453,18 +477,30 @@ def _release(assignment: str, source_root: Path) -> tuple[object, object]:
         shutil.rmtree(private, ignore_errors=True)
 
 
+def _utf8(text):
+    """``text`` made encodable as UTF-8 (a lone surrogate such as "\\ud800" written as an escape).
+
+    The texts come from the notebook (its exceptions travel as JSON, where "\\ud800" is valid);
+    left as they are, printing the table or writing the CSV raised for the whole class.
+    """
+    if text is None:
+        return None
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _apply(res: SubmissionResult, out: dict) -> None:
-    res.messages.extend(out.get("messages", []))
+    res.messages.extend(_utf8(m) for m in out.get("messages", []))
     if out.get("status") != "graded":
         res.status = "error"
         return
     res.status = "graded"
-    res.feedback_cells = out.get("feedback_cells")
+    cells = out.get("feedback_cells")
+    res.feedback_cells = None if cells is None else [_utf8(m) for m in cells]
     for q in out.get("questions", []):
         res.questions.append(QuestionResult(
             question=q["question"], score=q["score"], max_score=float(q["max_score"]),
-            kind=q["kind"], problem=q.get("problem", ""), hidden=bool(q.get("hidden", False)),
-            feedback=q.get("feedback"),
+            kind=q["kind"], problem=_utf8(q.get("problem", "")), hidden=bool(q.get("hidden", False)),
+            feedback=_utf8(q.get("feedback")),
         ))
 
 
@@ -556,18 +592,24 @@ def grade_submissions(
 
     results: list[SubmissionResult] = []
     pending: list[tuple[SubmissionResult, object]] = []
-    used: set[tuple[str, str]] = set()
     for path in _expand(submissions):
         guess = assignment or _name_from_path(path, known)
         res = SubmissionResult(path=str(path), student=student_name(path, guess), assignment=None,
                                status="error", sandbox=sandbox)
         results.append(res)
+        if path.is_symlink() and not any(path == Path(p) for p in submissions):
+            res.messages.append(_LINKED)
+            continue
         try:
             nb = read_notebook(path)
         except ValueError as err:
             res.messages.append(str(err))
             continue
-        name = identify_assignment(path, nb, source_root, given=assignment)
+        try:
+            name = identify_assignment(path, nb, source_root, given=assignment)
+        except Exception as err:  # noqa: BLE001 - one odd notebook must not end the run for everyone
+            res.messages.append(f"cannot tell which assignment this is: {type(err).__name__}: {err}")
+            continue
         if name is None:
             res.messages.append(
                 "cannot tell which assignment this is (cells, file name and folder match "
@@ -575,18 +617,14 @@ def grade_submissions(
             )
             continue
         res.assignment = name
-        student = student_name(path, name if guess is None else guess)
-        base, k = student, 2
-        while (name, student) in used:
-            student, k = f"{base}-{k}", k + 1
-        used.add((name, student))
-        res.student = student
+        res.student = student_name(path, name if guess is None else guess)
         if path.stem != name:
             res.messages.append(
                 f"the notebook is named '{path.name}', not '{name}.ipynb'; "
                 f"it was graded as {name}.ipynb"
             )
         pending.append((res, nb))
+    _unique_students(pending, assignment)
 
     releases: dict[str, tuple] = {}
     tasks, owners = [], []
@@ -601,8 +639,12 @@ def grade_submissions(
         if release is None:
             res.messages.append(str(source))
             continue
-        res.messages.extend(restore_locked_cells(copy.deepcopy(nb), release, source))
-        cells, notes = plan_cells(nb, release, source)
+        try:
+            res.messages.extend(restore_locked_cells(copy.deepcopy(nb), release, source))
+            cells, notes = plan_cells(nb, release, source)
+        except Exception as err:  # noqa: BLE001 - one odd notebook must not end the run for everyone
+            res.messages.append(f"could not be matched with the released notebook: {type(err).__name__}: {err}")
+            continue
         res.messages.extend(notes)
         tasks.append({"assignment": name, "student": res.student, "cells": cells,
                       "limits": limits.to_dict(), "sandbox": sandbox})
@@ -623,6 +665,33 @@ def grade_submissions(
         for res, out in zip(owners, outputs, strict=True):
             _apply(res, out)
     return results
+
+
+def _unique_students(pending: list, given: str | None) -> None:
+    """Make the student ids of ``pending`` unique per assignment, and say so where two collide.
+
+    An id read from the folder (``zed/hw1.ipynb``, the notebook named after its assignment)
+    keeps it; one read from a file name (``mallory/zed.ipynb``: any student can leave such a
+    file in their own folder) gets the ``-2`` suffix, whatever order the files come in, and
+    both rows note the other file: a classmate's row never silently becomes someone else's file.
+    """
+    def from_folder(item) -> bool:
+        res = item[0]
+        return Path(res.path).stem == (given or res.assignment)
+
+    used: dict[tuple[str, str], SubmissionResult] = {}
+    for res, _nb in sorted(pending, key=lambda item: not from_folder(item)):  # stable: else file order
+        base, student, k = res.student, res.student, 2
+        while (res.assignment, student) in used:
+            student, k = f"{base}-{k}", k + 1
+        if student != base:
+            first = used[(res.assignment, base)]
+            res.messages.append(f"another file also gives the student id '{base}' ({first.path}); "
+                                f"this one was graded as '{student}'")
+            first.messages.append(f"another file also gives the student id '{base}' ({res.path}); "
+                                  f"it was graded as '{student}'")
+        used[(res.assignment, student)] = res
+        res.student = student
 
 
 def _on_sigterm(signum, frame):

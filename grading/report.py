@@ -7,6 +7,7 @@ import html
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +20,20 @@ def _points(x: float | None) -> str:
     return f"{x:g}"
 
 
+def _printable(text: str) -> str:
+    """``text`` with control and format characters written as escapes (``\\x1b``, ``\\u202e``).
+
+    Messages quote what a notebook raised, and file names are the students' own: a terminal
+    escape (cursor up, erase line) or a bidirectional override in them would otherwise redraw
+    the lines above it, e.g. the score rows of the instructor's table.
+    """
+    text = str(text)
+    if all(unicodedata.category(ch)[0] != "C" for ch in text):
+        return text
+    return "".join(ch if unicodedata.category(ch)[0] != "C" else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
 def format_table(results: Sequence[SubmissionResult]) -> str:
     """One block per submission: a row per question, the total, then any problems.
 
@@ -27,7 +42,7 @@ def format_table(results: Sequence[SubmissionResult]) -> str:
     """
     lines: list[str] = []
     for res in results:
-        head = f"{res.student}  ({res.path})"
+        head = f"{res.student}  ({_printable(res.path)})"
         if res.assignment:
             head += f"  assignment {res.assignment}"
         if not res.sandbox:
@@ -35,7 +50,7 @@ def format_table(results: Sequence[SubmissionResult]) -> str:
         lines.append(head)
         if res.status != "graded":
             for msg in res.messages:
-                lines.append(f"  ERROR: {msg}")
+                lines.append(f"  ERROR: {_printable(msg)}")
             lines.append("  not graded")
             lines.append("")
             continue
@@ -49,7 +64,7 @@ def format_table(results: Sequence[SubmissionResult]) -> str:
         if res.needs_manual_grading:
             lines.append("  (manually graded questions are still to be graded)")
         for msg in res.messages:
-            lines.append(f"  note: {msg}")
+            lines.append(f"  note: {_printable(msg)}")
         lines.append("")
     graded = [r for r in results if r.status == "graded"]
     lines.append(
@@ -83,10 +98,10 @@ def write_csv(results: Sequence[SubmissionResult], path: str | os.PathLike) -> N
         for res in results:
             scores = {q.question: q.score for q in res.questions}
             writer.writerow([
-                res.student, res.assignment or "", res.path, res.status,
+                res.student, res.assignment or "", _printable(res.path), res.status,
                 *["" if scores.get(name) is None else f"{scores[name]:g}" for name in questions],
                 f"{res.total:g}", f"{res.max_total:g}", "yes" if res.sandbox else "NO",
-                " | ".join(res.messages),
+                " | ".join(_printable(m) for m in res.messages),
             ])
 
 

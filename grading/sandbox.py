@@ -302,7 +302,13 @@ def bwrap_command(assignment: str, limits: Limits, argv: list[str]) -> list[str]
     if (view / "stubs" / "_ridge.py").is_file():
         import sklearn
 
-        ro(view / "stubs" / "_ridge.py", Path(sklearn.__file__).parent / "linear_model" / "_ridge.py")
+        linear_model = Path(sklearn.__file__).parent / "linear_model"
+        ro(view / "stubs" / "_ridge.py", linear_model / "_ridge.py")
+        # the compiled original stays next to it (__pycache__/_ridge.cpython-3XX.pyc) and runs
+        # with importlib's SourcelessFileLoader: /dev/null is bound over it (it cannot be read
+        # there; importing the stub skips an unreadable cache and compiles the stub)
+        for pyc in sorted((linear_model / "__pycache__").glob("_ridge.*.pyc")):
+            ro("/dev/null", pyc)
     ro(view, VIEW_MOUNT)
     # folders bwrap made to hold the binds: traversable, not listable
     made = set()
