@@ -1,4 +1,4 @@
-"""A second, independent round of attacks on the grader (the reproducers are in ``attacks/``).
+"""A second, independent round of attacks on the grader (the reproducers are in ``tests/attacks/``).
 
 One hw1 class graded in one run: a submission that smuggles hidden-test inputs onto its
 feedback page, values and replies the trusted decoder could not take (a set of lists, a
@@ -30,8 +30,8 @@ from grading.report import format_table, write_csv, write_feedback
 from grading.sandbox import Limits, _limit_resources, bwrap_command, sandbox_problem
 
 HW1 = "hw1_lime_from_scratch"
-ATTACKS = REPO_ROOT / "attacks"
-#: student -> {answer cell: reproducer file in attacks/}; every other answer is left unanswered
+ATTACKS = Path(__file__).parent / "attacks"
+#: student -> {answer cell: reproducer file in tests/attacks/}; every other answer is left unanswered
 CLASS = {
     "leaker": {"hw1_q1_kernel": "feedback_leak/hw1_q1_kernel.cell",
                "hw1_q2_sample": "feedback_leak/hw1_q2_sample.cell"},

@@ -6,7 +6,7 @@
   a list, None, or a ``grade_id`` that is a list or a dict; nbformat validates them, and
   ``_grade_ids`` / ``plan_cells`` then raise AttributeError or TypeError for the whole run.
 
-    python attacks/batch_abort/make.py SUBS/mallory
+    python tests/attacks/batch_abort/make.py SUBS/mallory
 """
 
 import json

@@ -1,6 +1,6 @@
-"""Build an attack submission from the cell sources in attacks/<name>/.
+"""Build an attack submission from the cell sources in tests/attacks/<name>/.
 
-    python attacks/build.py OUT.ipynb ASSIGNMENT ex|sol [GRADE_ID=FILE ...]
+    python tests/attacks/build.py OUT.ipynb ASSIGNMENT ex|sol [GRADE_ID=FILE ...]
 
 Starts from the exercise (``ex``, every answer unanswered) or the solution (``sol``)
 notebook of ASSIGNMENT and replaces the source of each cell GRADE_ID by FILE's text.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(argv: list[str]) -> None:
