@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HW = "hw1_lime_from_scratch"
 BAD = {"str": "x", "list": ["grade_id"], "none": None}
 BAD_ID = {"list_id": ["a"], "dict_id": {"a": 1}}
