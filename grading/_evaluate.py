@@ -186,6 +186,7 @@ class Grader:
         self.watched: dict[int, WatchedModel] = {}
         self.history: list[dict] = []   # kernel cells run so far (replayed after a restart)
         self.restarts = 0
+        self.received_before = 0  # bytes received from kernels that have since been stopped
         self.dead = False
         self.proc = None
         self.peer = None
@@ -198,6 +199,8 @@ class Grader:
 
     # -- the kernel -------------------------------------------------------------
     def _start(self) -> None:
+        if self.peer is not None:  # what the stopped kernel sent counts against the submission's total
+            self.received_before += self.peer.received
         self.proc, rfd, wfd = start_kernel(self.assignment, self.limits, self.sandbox,
                                            self.tmp / f"kernel{self.restarts}.err")
         self.fds = (rfd, wfd)
@@ -493,6 +496,9 @@ class Grader:
         for name in self.student_names:
             self.ns.pop(name, None)
         self.student_names.clear()
+        if self.peer is not None:  # what this test may still receive from the kernel
+            left = _wire.TRUSTED_MAX_TOTAL - self.received_before - self.peer.received
+            self.peer.budget = self.peer.received + max(0, min(_wire.TRUSTED_MAX_PER_TEST, left))
         try:
             for name in self._needed_names(tree):
                 reply = self.request({"op": "lookup", "name": name})

@@ -39,6 +39,11 @@ TRUSTED_MAX_LINE = 64 * 1024 * 1024
 #: ... holding at most this many JSON values (counted as '[', '{' and ',' before parsing:
 #: arrays travel as base64 text, so real values need few; '[[],[],...]' would need GBs)
 TRUSTED_MAX_ITEMS = 1_000_000
+#: ... and at most this many bytes in all the messages of one test cell, and of one submission:
+#: each message under the limit, many of them kept by a test (a list of answers) would still
+#: add up to gigabytes in the trusted process
+TRUSTED_MAX_PER_TEST = 256 * 1024 * 1024
+TRUSTED_MAX_TOTAL = 1024 * 1024 * 1024
 
 
 class WireError(Exception):
@@ -388,6 +393,8 @@ class Peer:
         self.max_items = max_items  # JSON values in one message (None: no limit)
         self.buf = bytearray()
         self.scanned = 0  # bytes of buf known to hold no newline: every byte is looked at once
+        self.received = 0  # bytes of all the messages read so far
+        self.budget: int | None = None  # a message that takes `received` past this is refused
 
     def send(self, msg: dict) -> None:
         data = (json.dumps(msg, allow_nan=True) + "\n").encode()
@@ -420,6 +427,11 @@ class Peer:
         self.scanned = 0
         if len(line) > self.max_line:
             raise MessageTooLarge(f"message too large (over {self.max_line // 2**20} MB)")
+        self.received += len(line)
+        if self.budget is not None and self.received > self.budget:
+            raise MessageTooLarge("the messages add up to too much (over the "
+                                  f"{TRUSTED_MAX_PER_TEST // 2**20} MB a test may receive or the "
+                                  f"{TRUSTED_MAX_TOTAL // 2**20} MB a submission may)")
         if self.max_items is not None:
             items = line.count(b"[") + line.count(b"{") + line.count(b",")
             if items > self.max_items:

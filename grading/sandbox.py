@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import functools
 import os
 import resource
 import shutil
@@ -261,6 +262,17 @@ def sandbox_env(view: Path | None = None) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=1)
+def _bwrap_can_disable_userns() -> bool:
+    """Whether this bubblewrap has ``--disable-userns`` (0.8.0 and later)."""
+    try:
+        out = subprocess.run([BWRAP, "--version"], capture_output=True, text=True, timeout=10).stdout
+        major, minor = (int(x) for x in out.split()[-1].split(".")[:2])
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return False
+    return (major, minor) >= (0, 8)
+
+
 def bwrap_command(assignment: str, limits: Limits, argv: list[str]) -> list[str]:
     """The ``bwrap`` command line running ``argv`` in the sandbox of ``assignment``.
 
@@ -276,6 +288,8 @@ def bwrap_command(assignment: str, limits: Limits, argv: list[str]) -> list[str]
            "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
     if not privileged:
         cmd.append("--unshare-user")
+        if _bwrap_can_disable_userns():  # no user namespace of its own inside (bubblewrap >= 0.8)
+            cmd.append("--disable-userns")
     # an empty /tmp first: binds made later may lie under /tmp (a checkout or venv in /tmp,
     # as in a CI clone) and must stay visible on top of it
     cmd += ["--size", str(64 * 1024**2), "--tmpfs", "/tmp"]

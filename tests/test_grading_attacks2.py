@@ -266,3 +266,43 @@ def test_read_notebook_keeps_the_sources_only(tmp_path):
     back = read_notebook(tmp_path / "x.ipynb")
     assert [c.source for c in back.cells] == [c.source for c in nb.cells]
     assert all(not c.get("outputs") and "attachments" not in c for c in back.cells)
+
+
+@pytest.mark.slow
+def test_many_answers_under_the_message_limit_cannot_fill_the_trusted_process(tmp_path):
+    """hw3 Q2's hidden test keeps 60 answers; each is 16 MB (under the 64 MB message limit),
+    960 MB in all, held by the trusted process, which has no memory limit of its own. A test may
+    receive 256 MB in all: the question is lost, the others and the honest classmate are not."""
+    from _grading_class import assert_full_marks, grade_class, solution
+
+    hw3 = "hw3_shapley"
+    nb = solution(hw3)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "hw3_q2_perm")
+    cell.source = (ATTACKS / "trusted_memory_accumulation" / "hw3_q2_perm.cell").read_text()
+    graded = grade_class(tmp_path, {"hoarder": (hw3, nb)}, [hw3])
+    assert_full_marks(graded["honest_hw3"])
+    res = graded["hoarder"]
+    problems = {q.question: (q.score, q.max_score, q.problem) for q in res.questions if q.kind == "auto"}
+    score, _max, problem = problems.pop("hw3_q2_perm_tests")
+    assert score == 0.0 and "add up to too much" in problem, problem
+    assert all(s == m for s, m, _p in problems.values()), problems
+
+
+def test_an_unprivileged_sandbox_cannot_make_a_user_namespace_of_its_own(monkeypatch):
+    """As an ordinary user the sandbox is a user namespace; bubblewrap's --disable-userns keeps
+    the submission from making another inside it (``unshare -U`` would give it root there)."""
+    if sandbox_problem() is not None:
+        pytest.skip(sandbox_problem())
+    from grading import sandbox
+
+    if not sandbox._bwrap_can_disable_userns():
+        pytest.skip("this bubblewrap has no --disable-userns (before 0.8)")
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)  # the command an ordinary user runs
+    cmd = bwrap_command(HW1, Limits(), ["/usr/bin/unshare", "-U", "-r", "true"])
+    assert "--unshare-user" in cmd and "--disable-userns" in cmd
+    # without the flag it does make one (where this machine allows user namespaces at all)
+    done = subprocess.run([a for a in cmd if a != "--disable-userns"], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        pytest.skip(f"no user namespaces on this machine: {done.stderr.strip()[-200:]}")
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "unshare" in done.stderr, (done.returncode, done.stderr)
