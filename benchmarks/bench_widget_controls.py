@@ -3,32 +3,44 @@
 Issue 14 asks that a control's change reach the screen within 0.2 s for controls that
 only refit (cached predictions) and 1 s for controls that call the model, on 2 cores.
 The real-browser test (``tests/test_browser.py``) measures the whole path; this
-benchmark measures the kernel's part (callback, refit, draw, PNG encode), median of
-``ROUNDS`` changes back and forth, and sets each saving side by side in the same rounds:
+benchmark measures the kernel's part (callback, refit, draw, PNG encode) of each
+control's change, the widgets built and stepped as that test's notebook cells do.
 
-* **layout kept**: a redraw whose texts did not grow keeps the frozen layout
-  (``widgets._base._layout_state``) vs the same change with the constrained-layout pass
-  forced (what every redraw cost before);
-* **rows reused**: the kernel-width explorer's new N reuses the predictions of the rows
-  it already has (``widgets._base.PrefixReuse``) vs predicting all N again.
+Per control it reports the median wall and CPU time of ``ROUNDS`` changes back and
+forth, the first change alone (a target or method not shown before: nothing cached),
+and what the browser then has to receive and decode: the picture messages one change
+sends and the PNG bytes of one picture, with the time spent encoding it and the
+background (full canvas) draws one change costs.
 
-Run ``python -m benchmarks widget_controls`` (one BLAS thread, as ``make bench`` sets it).
+Side by side: ``--baseline DIR`` runs the same measurement, widget by widget and in
+alternating order, on another checkout of the package (e.g. ``main``), each in its own
+process; the table then shows both and the ratio.
+
+Run ``python -m benchmarks widget_controls`` (one BLAS thread, as ``make bench`` sets
+it), or ``python benchmarks/bench_widget_controls.py --baseline ../main`` (set
+``LIMELAB_BENCH_BASELINE`` for the former).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 ROUNDS = 4
 REFIT_GOAL_S, MODEL_GOAL_S = 0.2, 1.0
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _course_widgets():
-    """The widgets as the course notebooks build them (tests/test_browser.py's list)."""
+    """The widgets as the course notebooks build them, at the frame where
+    tests/test_browser.py's cells leave them (``COURSE_CELLS``)."""
     from lime_core import zoo
     from widgets import (
         DeletionInsertionCurves,
@@ -41,6 +53,11 @@ def _course_widgets():
         TextPerturbationPlayer,
     )
 
+    def stepped(widget, steps):
+        for _ in range(steps):
+            widget.step()
+        return widget
+
     def image_player():
         animals = zoo.load_husky_wolf("test", n=4, random_state=0)
         cnn = zoo.load_husky_wolf_cnn()
@@ -49,15 +66,16 @@ def _course_widgets():
                                        num_samples=150, num_features=5, debounce=0)
 
     return {
-        "LIME in 2-D": lambda: LimeIntuition2D(debounce=0),
-        "text player": lambda: TextPerturbationPlayer(debounce=0),
-        "image player": image_player,
+        "LIME in 2-D": lambda: stepped(LimeIntuition2D(debounce=0), 10),
+        "text player": lambda: stepped(TextPerturbationPlayer(debounce=0), 5),
+        "image player": lambda: stepped(image_player(), 5),
         "kernel width": lambda: KernelWidthExplorer(debounce=0),
-        "IG path": lambda: IntegratedGradientsPath(steps=20, method="riemann_right",
-                                                   debounce=0),
-        "Shapley": lambda: ShapleyExplorer(num_permutations=40, random_state=0, debounce=0),
-        "deletion curves": lambda: DeletionInsertionCurves(steps=16, debounce=0),
-        "sanity cascade": lambda: SanityCheckCascade(random_state=0, debounce=0),
+        "IG path": lambda: stepped(IntegratedGradientsPath(steps=20, method="riemann_right",
+                                                           debounce=0), 1),
+        "Shapley": lambda: stepped(ShapleyExplorer(num_permutations=40, random_state=0,
+                                                   debounce=0), 1),
+        "deletion curves": lambda: stepped(DeletionInsertionCurves(steps=16, debounce=0), 1),
+        "sanity cascade": lambda: stepped(SanityCheckCascade(random_state=0, debounce=0), 1),
     }
 
 
@@ -77,70 +95,147 @@ def _two_values(control):
     return (type(value)(other), value)
 
 
-def _cost(widget, control, values, before=None):
-    """Median wall and CPU seconds of moving ``control`` through ``values`` ROUNDS times."""
-    wall, cpu, calls = [], [], 0
+class _Meter:
+    """Counts what one change costs on the way to the browser: picture messages, PNG
+    bytes, encoding time, background draws."""
+
+    def __init__(self, widget) -> None:
+        self.widget = widget
+        self.messages = 0
+        self.encode = 0.0
+        widget.image.observe(self._on_image, names="value")
+        to_rgba, to_bytes = widget.to_rgba, widget.to_bytes
+
+        def timed_to_bytes(*args, **kwargs):
+            t0 = time.perf_counter()
+            out = to_bytes(*args, **kwargs)
+            self.encode += time.perf_counter() - t0 - self._rgba
+            return out
+
+        def timed_to_rgba():
+            t0 = time.perf_counter()
+            out = to_rgba()
+            self._rgba = time.perf_counter() - t0
+            return out
+
+        self._rgba = 0.0
+        widget.to_bytes, widget.to_rgba = timed_to_bytes, timed_to_rgba
+
+    def _on_image(self, change) -> None:
+        self.messages += 1
+
+
+def _cost(widget, meter, control, values):
+    """Per change of ``control`` through ``values``, ROUNDS times: medians of wall and CPU
+    seconds, encode seconds, the first change's wall seconds, and per-change means of
+    model calls, picture messages and background draws; the last PNG's bytes."""
+    wall, cpu, encode = [], [], []
+    calls = messages = draws = 0
     for _ in range(ROUNDS):
         for v in values:
-            if before is not None:
-                before()
-            c0 = widget.model_calls
+            c0, m0, d0, meter.encode = (widget.model_calls, meter.messages,
+                                        widget.background_draws, 0.0)
             w0, p0 = time.perf_counter(), time.process_time()
             control.value = v
             widget.flush()
             wall.append(time.perf_counter() - w0)
             cpu.append(time.process_time() - p0)
+            encode.append(meter.encode)
             calls += widget.model_calls - c0
-    return float(np.median(wall)), float(np.median(cpu)), calls / (ROUNDS * len(values))
+            messages += meter.messages - m0
+            draws += widget.background_draws - d0
+    n = ROUNDS * len(values)
+    return {"wall": float(np.median(wall)), "cpu": float(np.median(cpu)), "first": wall[0],
+            "encode": float(np.median(encode)), "calls": calls / n, "messages": messages / n,
+            "draws": draws / n, "png": len(widget.image.value)}
 
 
-def main() -> None:
+def measure(name: str) -> list[dict]:
+    """Every control of the widget ``name`` (a key of ``_course_widgets``)."""
+    from threadpoolctl import threadpool_limits
+
+    rows = []
+    with threadpool_limits(limits=1):
+        widget = _course_widgets()[name]()
+        meter = _Meter(widget)
+        for control in [*widget.controls, widget.frame_slider]:
+            values = _two_values(control)
+            if values is None:
+                continue
+            rows.append({"widget": name, "control": control.description,
+                         **_cost(widget, meter, control, values)})
+    return rows
+
+
+def _in_process(root: Path, name: str) -> list[dict]:
+    """``measure(name)`` in a fresh process importing ``widgets`` from ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg",
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    code = (f"import sys, json; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); "
+            "import bench_widget_controls as b; "
+            f"print('@@' + json.dumps(b.measure({name!r})))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, text=True,
+                         capture_output=True, check=True).stdout
+    return json.loads(out.split("@@", 1)[1])
+
+
+def _ms(seconds: float) -> str:
+    return f"{1000 * seconds:.0f} ms"
+
+
+def main(argv: list[str] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from threadpoolctl import threadpool_limits
-
     warnings.simplefilter("ignore")
+    baseline = os.environ.get("LIMELAB_BENCH_BASELINE")
+    if argv and argv[0] == "--baseline":
+        baseline = argv[1]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"kernel-side cost per control change, median of {ROUNDS} round trips; "
-          f"load average {load:.1f}")
-    print("| widget | control | kind | wall | CPU | model calls | forced relayout (wall) | "
-          "saving | goal |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"kernel-side cost per control change, median of {2 * ROUNDS} changes (back and "
+          f"forth); first = the first change alone; load average {load:.1f}")
+    if baseline:
+        print(f"baseline: {baseline} (each widget measured in its own process, alternating)")
+        print("| widget | control | kind | wall: baseline / now | ratio | first: baseline / now "
+              "| PNG KiB: baseline / now | encode: baseline / now | pictures per change | "
+              "background draws: baseline / now |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+    else:
+        print("| widget | control | kind | wall | CPU | first | model calls | pictures | "
+              "background draws | PNG KiB | encode | goal |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     met = total = 0
-    with threadpool_limits(limits=1):
-        for name, build in _course_widgets().items():
-            widget = build()
-            for control in [*widget.controls, widget.frame_slider]:
-                values = _two_values(control)
-                if values is None:
-                    continue
-                wall, cpu, calls = _cost(widget, control, values)
-                kind = "model" if calls else "refit"
-
-                def forget_layout(w=widget):
-                    w._layout_memo = ((), np.zeros(0))
-
-                forced, _, _ = _cost(widget, control, values, before=forget_layout)
-                goal = MODEL_GOAL_S if calls else REFIT_GOAL_S
-                total += 1
-                met += wall <= goal
-                print(f"| {name} | {control.description} | {kind} | {1000 * wall:.0f} ms | "
-                      f"{1000 * cpu:.0f} ms | {calls:.1f} | {1000 * forced:.0f} ms | "
-                      f"{forced / wall:.2f}x | {'met' if wall <= goal else 'NOT met'} |",
+    for k, name in enumerate(_course_widgets()):
+        if baseline:
+            pair = [None, None]
+            for which in ((0, 1) if k % 2 == 0 else (1, 0)):
+                pair[which] = _in_process(Path(baseline) if which == 0 else ROOT, name)
+            old_rows = {r["control"]: r for r in pair[0]}
+            rows = pair[1]
+        else:
+            rows, old_rows = measure(name), {}
+        for r in rows:
+            kind = "model" if r["calls"] else "refit"
+            goal = MODEL_GOAL_S if r["calls"] else REFIT_GOAL_S
+            total += 1
+            met += r["wall"] <= goal
+            o = old_rows.get(r["control"])
+            if baseline and o is not None:
+                print(f"| {name} | {r['control']} | {kind} | {_ms(o['wall'])} / "
+                      f"**{_ms(r['wall'])}** | {o['wall'] / r['wall']:.2f}x | "
+                      f"{_ms(o['first'])} / {_ms(r['first'])} | "
+                      f"{o['png'] / 1024:.0f} / {r['png'] / 1024:.0f} | "
+                      f"{_ms(o['encode'])} / {_ms(r['encode'])} | "
+                      f"{o['messages']:.1f} / {r['messages']:.1f} | "
+                      f"{o['draws']:.1f} / {r['draws']:.1f} |", flush=True)
+            else:
+                print(f"| {name} | {r['control']} | {kind} | {_ms(r['wall'])} | "
+                      f"{_ms(r['cpu'])} | {_ms(r['first'])} | {r['calls']:.1f} | "
+                      f"{r['messages']:.1f} | {r['draws']:.1f} | {r['png'] / 1024:.0f} | "
+                      f"{_ms(r['encode'])} | {'met' if r['wall'] <= goal else 'NOT met'} |",
                       flush=True)
-            if name == "kernel width":  # the same N change without reusing rows
-                control = widget.num_samples_control
-                values = _two_values(control)
-
-                def forget_rows(w=widget):
-                    w._reuse.Z = w._reuse.predictions = None
-
-                wall, _, calls = _cost(widget, control, values, before=forget_rows)
-                print(f"| {name} | samples N, all rows predicted again | model | "
-                      f"{1000 * wall:.0f} ms | - | {calls:.1f} | - | - | - |")
     print(f"{met} of {total} controls within the kernel-side goal (0.2 s refit, 1 s model)")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

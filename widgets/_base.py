@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import html
 import io
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -45,6 +47,38 @@ LOGICAL_DPI = 100
 # Smallest font (points) any widget uses: 8 pt is 11 px at LOGICAL_DPI (course rule: >= 10 px).
 MIN_FONT_PT = 8
 CONTROL_WIDTH = "272px"
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + tag + data
+            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+
+
+def encode_png(rgba: np.ndarray, level: int = 1) -> bytes:
+    """An ``(H, W, 3 or 4)`` uint8 picture as RGB PNG bytes (the alpha channel is dropped).
+
+    Every frame a widget shows is encoded, so this is on the path of every control's
+    change. It writes the PNG directly: each row gets the "up" filter (its difference
+    from the row above, one numpy subtraction; flat areas and vertical edges become
+    runs of zeros) and the rows are compressed with zlib at ``level`` (1: fastest).
+    For the course widgets' 1680 x 600 frames this takes about half the time of
+    Pillow's ``save(format="PNG", compress_level=1)``, whose per-row adaptive filter
+    choice is the costly part, for PNGs of about the same size.
+    """
+    rgba = np.asarray(rgba)
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] not in (3, 4):
+        raise ValueError(f"rgba must be an (H, W, 3) or (H, W, 4) uint8 array, got shape "
+                         f"{rgba.shape} and dtype {rgba.dtype}")
+    h, w = rgba.shape[:2]
+    rgb = rgba[..., :3].reshape(h, 3 * w)
+    rows = np.empty((h, 1 + 3 * w), dtype=np.uint8)
+    rows[:, 0] = 2  # PNG filter type 2, "up": byte minus the byte above (mod 256)
+    rows[0, 1:] = rgb[0]  # the first row's "above" is zeros
+    np.subtract(rgb[1:], rgb[:-1], out=rows[1:, 1:])
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), level))
+            + _png_chunk(b"IEND", b""))
 
 
 class CountingModel:
@@ -647,15 +681,14 @@ class AnimatedWidget(ipywidgets.VBox):
             return np.asarray(self.canvas.buffer_rgba()).copy()
 
     def to_bytes(self, fmt: str = "png") -> bytes:
-        """The current figure encoded as PNG or JPEG bytes."""
+        """The current figure encoded as PNG (:func:`encode_png`) or JPEG bytes."""
+        rgba = self.to_rgba()
+        if fmt != "jpeg":
+            return encode_png(rgba)
         from PIL import Image as PILImage
 
-        rgba = self.to_rgba()
         buf = io.BytesIO()
-        if fmt == "jpeg":
-            PILImage.fromarray(rgba[..., :3]).save(buf, format="JPEG", quality=90)
-        else:
-            PILImage.fromarray(rgba[..., :3]).save(buf, format="PNG", compress_level=1)
+        PILImage.fromarray(rgba[..., :3]).save(buf, format="JPEG", quality=90)
         return buf.getvalue()
 
     def to_png(self) -> bytes:
