@@ -433,9 +433,12 @@ class ImagePerturbationPlayer(AnimatedWidget):
                            for j, c in zip(self.shown_features, colours, strict=True)]
         values = self.path.coef[min(5, self.num_samples - 1):, self.shown_features]
         lo, hi = float(np.min(values, initial=0.0)), float(np.max(values, initial=0.0))
-        self._sticky_limits(self.ax_path, "y", lo, hi)
-        span = max(abs(lo), abs(hi)) * 1.3 or 1.0
-        self._sticky_limits(self.ax_bars, "x", -span, span)
+        # both coefficient axes symmetric about 0: signs read alike, and the other class
+        # of a two-class model (coefficients negated) fits the same limits and ticks, so a
+        # target change redraws no background
+        span = max(abs(lo), abs(hi)) or 1.0
+        self._sticky_limits(self.ax_path, "y", -span, span)
+        self._sticky_limits(self.ax_bars, "x", -1.3 * span, 1.3 * span)
         # bar chart of the current coefficients with error bars, labelled by animated texts
         if self.bars is not None:
             self.bars.remove()
@@ -456,13 +459,13 @@ class ImagePerturbationPlayer(AnimatedWidget):
 
     def _sticky_limits(self, ax: Any, which: str, lo: float, hi: float) -> None:
         """Keep the axis limits while the data range ``[lo, hi]`` stays inside them and
-        fills at least 40% of them; otherwise set them to the range plus 20% on each
+        fills at least 40% of them; otherwise set them to the range plus 10% on each
         side. Small refits (a kernel-width drag) then do not redraw the background."""
         cur_lo, cur_hi = ax.get_ylim() if which == "y" else ax.get_xlim()
         outside = lo < cur_lo or hi > cur_hi
         too_wide = (hi - lo) < 0.4 * (cur_hi - cur_lo)
         if outside or too_wide or self._background is None:
-            pad = 0.2 * (hi - lo) or 0.5 * max(abs(lo), abs(hi)) or 1.0
+            pad = 0.1 * (hi - lo) or 0.5 * max(abs(lo), abs(hi)) or 1.0
             (ax.set_ylim if which == "y" else ax.set_xlim)(lo - pad, hi + pad)
             self._invalidate()
 
