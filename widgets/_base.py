@@ -402,7 +402,9 @@ class AnimatedWidget(ipywidgets.VBox):
         self._frames = FrameWorker(lambda i: self._guarded(self._show_frame, i))
         self._throttles: list[Throttle] = []
         self._animated: list = []
+        self._data_artists: list = []
         self._background = None
+        self._chrome = None
         self._layout_frozen = False
         self.frame = 0
         self.renders = 0
@@ -560,7 +562,7 @@ class AnimatedWidget(ipywidgets.VBox):
         """Draw the figure with Agg and send the encoded bytes to the ``Image``
         (in instructor mode, ask the ipympl canvas to redraw instead)."""
         if self.ipympl_canvas is not None:
-            self._background = None
+            self._invalidate()
             self.ipympl_canvas.draw_idle()
         else:
             self.image.value = self.to_bytes(self.image_format)
@@ -590,16 +592,17 @@ class AnimatedWidget(ipywidgets.VBox):
         if self.ipympl_canvas is not None:
             return self.ipympl_canvas
         with self._render_lock:
-            for artist in self._animated:
+            for artist in [*self._animated, *self._data_artists]:
                 artist.set_animated(False)
             self._animated = []
+            self._data_artists = []
             canvas = Canvas(self.fig)
             FigureManager(canvas, 0)
             canvas.header_visible = False
             self.ipympl_canvas = canvas
             self.children = tuple(canvas if child is self.image else child
                                   for child in self.children)
-            self._background = None
+            self._invalidate()
             self._show_frame(self.frame)
         return canvas
 
@@ -614,6 +617,21 @@ class AnimatedWidget(ipywidgets.VBox):
         for artist in artists:
             artist.set_animated(True)
             self._animated.append(artist)
+
+    def _data(self, *artists: Any) -> None:
+        """Mark artists whose data a refit changes but a frame does not (a knob's lines).
+
+        They are left out of the full draw too, and drawn on top of the saved static
+        parts (the "chrome": axes, ticks, labels) when :meth:`_invalidate_data` says only
+        they changed; the result is the background the frames restore. A refit that
+        keeps the limits, ticks and texts then costs the drawing of these artists, not
+        of the whole figure. Drawn in z-order, above every static artist.
+        """
+        if self.ipympl_canvas is not None:  # instructor mode: ipympl draws everything
+            return
+        for artist in artists:
+            artist.set_animated(True)
+            self._data_artists.append(artist)
 
     def _set_static_text(self, artist: Any, text: str) -> None:
         """Change a non-animated text; the background is redrawn only if it really changed."""
@@ -630,12 +648,18 @@ class AnimatedWidget(ipywidgets.VBox):
             self.fig.set_layout_engine("none")
             self._layout_frozen = True
             self._layout_memo = _layout_state(self.fig, self.canvas.get_renderer())
-            self._background = None
+            self._invalidate()
 
     _layout_memo: tuple = ((), np.zeros(0))
 
     def _invalidate(self) -> None:
         """Forget the saved background: the next render draws the static parts again."""
+        self._background = None
+        self._chrome = None
+
+    def _invalidate_data(self) -> None:
+        """Only the artists marked by :meth:`_data` changed (same limits, ticks and
+        texts): the next render draws them again on the saved static parts."""
         self._background = None
 
     def _redraw(self) -> None:
@@ -652,8 +676,12 @@ class AnimatedWidget(ipywidgets.VBox):
         """
         with self._render_lock:
             if self.ipympl_canvas is not None:
-                self._background = None  # nothing is animated: draw all of it
-            if self._background is None:
+                self._invalidate()  # nothing is animated: draw all of it
+            if self._background is None and self._chrome is not None:
+                # only the data artists changed: draw them on the saved static parts
+                self.canvas.restore_region(self._chrome)
+                self._draw_data_artists()
+            elif self._background is None:
                 if self._layout_frozen and self.relayout_on_redraw:
                     # labels, titles or scales changed, or tick labels grew wider than
                     # at the last layout: let the layout engine make room again. Else
@@ -669,8 +697,9 @@ class AnimatedWidget(ipywidgets.VBox):
                     self._layout_memo = _layout_state(self.fig, self.canvas.get_renderer())
                 self.fig.set_layout_engine("none")
                 self._layout_frozen = True
-                self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+                self._chrome = self.canvas.copy_from_bbox(self.fig.bbox)
                 self.background_draws += 1
+                self._draw_data_artists()
             else:
                 self.canvas.restore_region(self._background)
             self._animated = [a for a in self._animated if a.figure is not None]
@@ -679,6 +708,19 @@ class AnimatedWidget(ipywidgets.VBox):
                 if artist.get_visible():
                     artist.draw(renderer)
             return np.asarray(self.canvas.buffer_rgba()).copy()
+
+    def _draw_data_artists(self) -> None:
+        """Draw the :meth:`_data` artists on the canvas (in z-order) and save the result
+        as the background of the frames."""
+        self._data_artists = [a for a in self._data_artists if a.figure is not None]
+        if self._data_artists:
+            renderer = self.canvas.get_renderer()
+            for artist in sorted(self._data_artists, key=lambda a: a.get_zorder()):
+                if artist.get_visible():
+                    artist.draw(renderer)
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            self._background = self._chrome
 
     def to_bytes(self, fmt: str = "png") -> bytes:
         """The current figure encoded as PNG (:func:`encode_png`) or JPEG bytes."""
