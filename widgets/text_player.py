@@ -282,10 +282,16 @@ class TextPerturbationPlayer(AnimatedWidget):
         self._prepare_bars()
         shown = np.array([self.bar_values(c) for c in self.path.coef[min(5, self.num_samples - 1):]])
         self._scale = float(np.max(np.abs(shown), initial=0.0)) or 1.0
-        self.ax_bars.set_xlim(-1.15 * self._scale, 1.15 * self._scale)
+        # sticky limits: kept while the bars fit them and fill at least 40% of them, so
+        # a kernel-width step or the other class of a two-class model (the same bars,
+        # negated) redraws no background
+        lo, hi = self.ax_bars.get_xlim()
+        if lo != -hi or not 0.4 * hi / 1.15 <= self._scale <= hi / 1.15:
+            self.ax_bars.set_xlim(-1.15 * self._scale, 1.15 * self._scale)
+            self._invalidate()
         if self.num_frames != self.num_samples + 1:
             self._set_num_frames(self.num_samples + 1)
-        self._redraw()
+        self._show_frame(self.frame)
 
     # ------------------------------------------------------------------ drawing
     def _build_figure(self) -> None:
