@@ -72,6 +72,9 @@ def _default_image_and_model(with_module: bool = False):
     return image, model.predict_proba, list(model.class_names)
 
 
+#: Title of the bar chart at frames 1..N (the diamonds: the final fit's coefficients).
+BARS_TITLE = "coefficients at n\n(±1 s.e., ◆ final fit)"
+
 #: The replacement menu, in lime_core's vocabulary (``baseline=`` of image_samples).
 _BASELINES = {"mean": "superpixel_mean", "blur": "blur", "black": 0.0, "grey": 0.5}
 
@@ -385,8 +388,11 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.ax_path.axhline(0.0, color="0.6", lw=0.8)
         self.cursor = self.ax_path.axvline(0.0, color="0.3", lw=0.8, ls=":")
         self.path_lines: list = []
-        self.ax_bars.set_title("coefficients at n\n(±1 s.e.)", fontsize=9)
+        self.ax_bars.set_title(BARS_TITLE, fontsize=9)
         self.ax_bars.axvline(0.0, color="0.6", lw=0.8)
+        # the final surrogate's coefficients (after feature selection) on every bar, at
+        # every frame: where the running fit ends up, and what the selection changes
+        self.final_marks = self.ax_bars.plot([], [], "D", color="k", ms=4, zorder=4)[0]
         self.bars = None
         self.errorbars = None
         self.bar_labels: list[str] = []
@@ -400,7 +406,8 @@ class ImagePerturbationPlayer(AnimatedWidget):
             ax.ticklabel_format(useOffset=False, style="plain")
         # placeholder bar labels as wide as the real ones, for the frozen layout
         self.ax_bars.set_yticks([0], ["sp 00"], fontsize=9)
-        self._animate(self.im_overlay, self.im_sample, self.cursor, self.ax_sample.title)
+        self._animate(self.im_overlay, self.im_sample, self.cursor, self.ax_sample.title,
+                      self.final_marks)
 
     def _prepare_axes(self, new_run: bool = False) -> None:
         """Per run / refit: rebuild the animated lines and bars for the shown features.
@@ -438,7 +445,9 @@ class ImagePerturbationPlayer(AnimatedWidget):
         # target change redraws no background
         span = max(abs(lo), abs(hi)) or 1.0
         self._sticky_limits(self.ax_path, "y", -span, span)
-        self._sticky_limits(self.ax_bars, "x", -1.3 * span, 1.3 * span)
+        bar_span = max(span, float(np.max(np.abs(self.fit.coef[self.shown_features]),
+                                          initial=0.0)))
+        self._sticky_limits(self.ax_bars, "x", -1.3 * bar_span, 1.3 * bar_span)
         # bar chart of the current coefficients with error bars, labelled by animated texts
         if self.bars is not None:
             self.bars.remove()
@@ -488,6 +497,8 @@ class ImagePerturbationPlayer(AnimatedWidget):
         N = self.num_samples
         i = int(np.clip(i, 0, N))
         self.frame = i
+        self.final_marks.set_data(self.fit.coef[self.shown_features],
+                                  np.arange(len(self.shown_features)))
         label = self.target_label
         if i == 0:
             self.im_sample.set_data(np.clip(self.image_array, 0, 1))
@@ -505,12 +516,12 @@ class ImagePerturbationPlayer(AnimatedWidget):
                                   strict=True):
                 bar.set_width(value)
                 bar.set_alpha(0.3)
-            self._set_static_text(self.ax_bars.title, f"preview: fit on all\n{N} samples")
+            self._set_static_text(self.ax_bars.title, f"preview: fit on all\n{N} samples, ◆ final")
             self.errorbars.set_segments([])
             self.shown_coef = np.zeros(len(self.shown_features))
             self.shown_stderr = np.full(len(self.shown_features), np.nan)
             return
-        self._set_static_text(self.ax_bars.title, "coefficients at n\n(±1 s.e.)")
+        self._set_static_text(self.ax_bars.title, BARS_TITLE)
         for bar in self.bars:
             bar.set_alpha(1.0)
         s = i - 1  # the sample shown
