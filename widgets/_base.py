@@ -140,9 +140,14 @@ class PrefixReuse:
 
     def __call__(self, batch: Any) -> np.ndarray:
         start, self._offset = self._offset, self._offset + len(batch)
-        if self.predictions is not None and self._offset <= len(self.predictions):
+        have = 0 if self.predictions is None else len(self.predictions)
+        if self._offset <= have:
             return self.predictions[start:self._offset]
-        return self.predict(batch)
+        if start >= have:
+            return self.predict(batch)
+        # a batch across the end of the stored rows: predict only its new rows
+        new = np.asarray(self.predict(batch[have - start:]))
+        return np.concatenate([self.predictions[start:have], new])
 
     def keep(self, Z: np.ndarray, predictions: np.ndarray) -> bool:
         """Store this run; False when the reused rows turn out not to match (the
