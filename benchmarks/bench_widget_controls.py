@@ -16,9 +16,14 @@ Side by side: ``--baseline DIR`` runs the same measurement, widget by widget and
 alternating order, on another checkout of the package (e.g. ``main``), each in its own
 process; the table then shows both and the ratio.
 
+In a real kernel: ``--round-trip DIR`` starts an IPython kernel per widget (``DIR``'s
+code and this checkout's, alternating), sends the control changes of ``ROUND_TRIPS`` as
+the browser sends them (``comm_msg``) and times each until the new picture's message is
+on IOPub: the kernel's whole share of the latency, throttle and frame thread included.
+
 Run ``python -m benchmarks widget_controls`` (one BLAS thread, as ``make bench`` sets
 it), or ``python benchmarks/bench_widget_controls.py --baseline ../main`` (set
-``LIMELAB_BENCH_BASELINE`` for the former).
+``LIMELAB_BENCH_BASELINE`` for the former), or ``... --round-trip ../main``.
 """
 
 from __future__ import annotations
@@ -179,6 +184,98 @@ def _in_process(root: Path, name: str) -> list[dict]:
     return json.loads(out.split("@@", 1)[1])
 
 
+# Widgets as tests/test_browser.py's cells build them, and the controls timed in a real
+# kernel: (label, two values); a dropdown is moved by its option index, as the browser does.
+ROUND_TRIPS = {
+    "kernel width": ("from widgets import KernelWidthExplorer\nw = KernelWidthExplorer()",
+                     [("target", (0, 1)), ("superpixel", (3, 0)), ("step", (11, 10))]),
+    "deletion curves": ("from widgets import DeletionInsertionCurves\n"
+                        "w = DeletionInsertionCurves(steps=16)\nw.step()",
+                        [("images of", (1, 0)), ("step", (2, 1))]),
+    "image player": ("from lime_core import zoo\nfrom widgets import ImagePerturbationPlayer\n"
+                     "animals = zoo.load_husky_wolf('test', n=4, random_state=0)\n"
+                     "cnn = zoo.load_husky_wolf_cnn()\n"
+                     "w = ImagePerturbationPlayer(animals.images[0], cnn.predict_proba, "
+                     "class_names=animals.class_names, baseline='grey', num_samples=150, "
+                     "num_features=5)\nfor _ in range(5):\n    w.step()",
+                     [("target", (0, 1)), ("K", (6, 5)), ("step", (6, 5))]),
+}
+
+
+def kernel_round_trips(root: Path, name: str, rounds: int = 3) -> dict[str, list[float]]:
+    """Seconds from a control's ``comm_msg`` sent to a real IPython kernel (as the browser
+    sends it) to the ``comm_msg`` carrying the new picture on IOPub, for the widget
+    ``name`` of ``ROUND_TRIPS`` imported from ``root``, with the widget's default
+    throttling and frame worker; the browser's own share (server relay, decode) is not in
+    it."""
+    import ast
+
+    from jupyter_client.manager import start_new_kernel
+
+    code, moves = ROUND_TRIPS[name]
+    env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=str(root))
+    try:
+        out: list[str] = []
+        kc.execute_interactive(
+            code + "\nimport ipywidgets as _w\n"
+            "print(repr(({c.description: (c.model_id, isinstance(c, _w.Dropdown)) "
+            "for c in [*w.controls, w.frame_slider]}, w.image.model_id)))",
+            timeout=600, output_hook=lambda m: out.append(m["content"].get("text", ""))
+            if m["msg_type"] == "stream" else None)
+        controls, image_id = ast.literal_eval("".join(out).strip().splitlines()[-1])
+
+        def drain():
+            while True:
+                try:
+                    kc.get_iopub_msg(timeout=0.05)
+                except Exception:  # noqa: BLE001 - queue.Empty: nothing left
+                    return
+
+        def move(label, value):
+            model_id, dropdown = controls[label]
+            state = {"index": value} if dropdown else {"value": value}
+            msg = kc.session.msg("comm_msg", {"comm_id": model_id, "data": {
+                "method": "update", "state": state, "buffer_paths": []}})
+            t0 = time.perf_counter()
+            kc.shell_channel.send(msg)
+            while True:
+                m = kc.get_iopub_msg(timeout=60)
+                if (m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == image_id
+                        and m.get("buffers")):
+                    return time.perf_counter() - t0
+
+        times: dict[str, list[float]] = {}
+        drain()
+        for label, values in moves:
+            for _ in range(rounds):
+                for v in values:
+                    times.setdefault(label, []).append(move(label, v))
+                    time.sleep(0.3)  # a throttled trailing update, if any, is not counted
+                    drain()
+        return times
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def round_trip_main(baseline: str) -> None:
+    """Print the real-kernel round trips of ``ROUND_TRIPS``, baseline and now alternating."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"real IPython kernel: control comm_msg -> picture on IOPub, median of 6 changes; "
+          f"load average {load:.1f}; baseline {baseline}")
+    print("| widget | control | baseline | now | ratio |")
+    print("|---|---|---|---|---|")
+    for k, name in enumerate(ROUND_TRIPS):
+        pair = [None, None]
+        for which in ((0, 1) if k % 2 == 0 else (1, 0)):
+            pair[which] = kernel_round_trips(Path(baseline) if which == 0 else ROOT, name)
+        for label in pair[1]:
+            old, new = float(np.median(pair[0][label])), float(np.median(pair[1][label]))
+            print(f"| {name} | {label} | {_ms(old)} | **{_ms(new)}** | {old / new:.2f}x |",
+                  flush=True)
+
+
 def _ms(seconds: float) -> str:
     return f"{1000 * seconds:.0f} ms"
 
@@ -191,6 +288,9 @@ def main(argv: list[str] | None = None) -> None:
     baseline = os.environ.get("LIMELAB_BENCH_BASELINE")
     if argv and argv[0] == "--baseline":
         baseline = argv[1]
+    if argv and argv[0] == "--round-trip":
+        round_trip_main(argv[1])
+        return
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"kernel-side cost per control change, median of {2 * ROUNDS} changes (back and "
           f"forth); first = the first change alone; load average {load:.1f}")
