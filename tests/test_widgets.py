@@ -897,16 +897,28 @@ def test_refit_knobs_redraw_no_background_and_draw_what_a_full_redraw_draws(buil
 
 
 @pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
-def test_image_player_target_of_a_two_class_model_redraws_no_background(player):
+def test_image_player_target_k_and_selection_redraw_no_background(player):
     """The coefficient axes are symmetric about 0, so the other class (coefficients
-    negated) fits the same limits: the change draws only the animated artists, and the
-    final fit's diamonds on the bars follow it."""
+    negated) fits the same limits; K and the selection change only the bars, their labels
+    (the y-axis is drawn with the refit's artists) and the animated titles. None of them
+    draws the figure again, each picture equals a full redraw, and the final fit's
+    diamonds on the bars follow the change."""
     player.go_to(5)
     draws = player.background_draws
     ylim = player.ax_path.get_ylim()
     player.target_control.value = 1 - player.target
-    assert player.background_draws == draws
     assert player.ax_path.get_ylim() == ylim and ylim[0] == -ylim[1]
+    for control, value in ((player.num_features_control, 5),
+                           (player.feature_selection_control, "none")):
+        before = player.to_rgba()
+        control.value = value
+        assert not np.array_equal(before, player.to_rgba())
+    assert player.background_draws == draws
+    assert [t.get_text() for t in player.ax_bars.get_yticklabels()] == \
+        [f"sp {j}" for j in player.shown_features]
     x, y = player.final_marks.get_data()
     np.testing.assert_allclose(x, player.fit.coef[player.shown_features])
     np.testing.assert_allclose(y, np.arange(len(player.shown_features)))
+    picture = player.to_rgba()
+    player._invalidate()
+    np.testing.assert_array_equal(player.to_rgba(), picture)
