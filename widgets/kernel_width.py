@@ -237,22 +237,12 @@ class KernelWidthExplorer(AnimatedWidget):
         self._refit()
 
     def _compute_paths(self, targets: list[int]) -> None:
-        """Empirical and limit paths of ``targets`` over the sweep; no model call.
-
-        The empirical path is what ``Explanation.refit(kernel_width=nu)`` fits with
-        ``feature_selection="none"`` (the weighted ridge on all superpixels), computed with
-        the same two lime_core functions but without the standard errors and R^2 that
-        refit adds (a third of the cost); the numbers are identical.
-        """
-        from lime_core.kernels import exponential_kernel
-        from lime_core.surrogate import weighted_ridge
-
-        weights = [exponential_kernel(self.distances, float(nu)) for nu in self.widths]
+        """Empirical (Explanation.refit, all ``targets`` in one refit per width) and limit
+        paths of ``targets`` over the sweep; no model call."""
+        fits = [self.explanation.refit(kernel_width=float(nu), labels=targets).fits
+                for nu in self.widths]
         for t in targets:
-            y = self.predictions[:, t]
-            empirical = np.stack([weighted_ridge(self.masks, y, w, self.alpha)[0]
-                                  for w in weights])
-            self._paths[t] = (empirical, self.limit_path(t))
+            self._paths[t] = (np.stack([f[t].coef for f in fits]), self.limit_path(t))
 
     def _refit(self) -> None:
         """Show the current target's paths (computed here if not cached); no model call."""
