@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -347,9 +348,13 @@ _ARM = "() => { window.__t0 = null; window.__armed = true; return performance.no
 
 
 def _control(page, k: int, label: str, kind: str):
+    """Cell k's control whose label is exactly ``label`` (a plain ``has_text`` matches
+    substrings, case-insensitively: "step" found the curves' "steps" slider first, and
+    "K" the image player's "kernel width")."""
     cell = page.locator(".jp-Notebook .jp-Cell").nth(k)
+    exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
     box = cell.locator(f".widget-{kind}").filter(
-        has=page.locator(".widget-label", has_text=label)).first
+        has=page.locator(".widget-label", has_text=exact)).first
     return box
 
 

@@ -742,3 +742,183 @@ def test_kernel_width_explorer_new_n_reuses_the_rows_it_already_predicted():
     before = len(rows)
     w2.num_samples_control.value = 150
     assert rows[before:] == [50, 50, 50]
+
+
+def test_kernel_width_explorer_new_n_predicts_only_the_new_rows_of_a_batch():
+    """A batch that straddles the end of the stored rows sends only its new rows to the
+    model (N 100 -> 130 with batches of 80: rows 80..99 are known, 100..129 are not)."""
+    from lime_core.segmentation import grid_segments
+    from widgets.kernel_width import KernelWidthExplorer
+
+    rng = np.random.default_rng(1)
+    image = rng.random((8, 8, 3))
+    segments = grid_segments((8, 8), 2, 2)
+    rows = []
+
+    def f(batch):
+        rows.append(len(batch))
+        score = np.asarray(batch)[:, :4, :4].mean(axis=(1, 2, 3))
+        return np.c_[score, 1 - score]
+
+    kw = dict(num_samples=100, batch_size=80, random_state=3, widths=[0.1, 0.5, 2.0])
+    w = KernelWidthExplorer(image, f, segments, **kw)
+    before = len(rows)
+    w.num_samples_control.value = 130
+    assert rows[before:] == [30]
+    fresh = KernelWidthExplorer(image, f, segments, **{**kw, "num_samples": 130})
+    np.testing.assert_array_equal(w.samples.Z, fresh.samples.Z)
+    np.testing.assert_allclose(w.samples.predictions, fresh.samples.predictions)
+    for target in (0, 1):
+        w.target_control.value = target
+        fresh.target_control.value = target
+        np.testing.assert_allclose(w.empirical, fresh.empirical)
+
+
+def test_kernel_width_explorer_paths_equal_explanation_refit_for_every_class():
+    """The sweep's empirical paths are Explanation.refit's coefficients (feature selection
+    "none") for each class; a target change shows the class's own paths, calls no model
+    and keeps one y-range for all classes."""
+    from lime_core.segmentation import grid_segments
+    from widgets.kernel_width import KernelWidthExplorer
+
+    rng = np.random.default_rng(2)
+    image = rng.random((12, 12, 3))
+    segments = grid_segments((12, 12), 2, 3)
+
+    def f(batch):
+        b = np.asarray(batch)
+        return np.c_[b[:, :6].mean(axis=(1, 2, 3)), b[:, :, :6].mean(axis=(1, 2, 3)),
+                     b[:, 6:, 6:].mean(axis=(1, 2, 3))]
+
+    w = KernelWidthExplorer(image, f, segments, num_samples=200, random_state=0,
+                            widths=[0.1, 0.4, 2.0], debounce=0)
+    calls, ylim = w.model_calls, w.ax_paths.get_ylim()
+    for target in (2, 0, 1):
+        w.target_control.value = target
+        for r, nu in enumerate(w.widths):
+            ref = w.explanation.refit(kernel_width=float(nu), labels=[target]).fits[target]
+            np.testing.assert_allclose(w.empirical[r], ref.coef, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(w.emp_lines[0].get_ydata(), w.empirical[:, 0])
+        assert w.ax_paths.get_ylim() == ylim
+    assert w.model_calls == calls
+
+
+def test_encode_png_round_trips_and_refuses_bad_arrays():
+    import io
+
+    from PIL import Image
+
+    from widgets._base import encode_png
+
+    rng = np.random.default_rng(0)
+    for shape in [(1, 1, 3), (5, 7, 4), (64, 33, 3)]:
+        picture = rng.integers(0, 256, shape, dtype=np.uint8)
+        picture[: shape[0] // 2] = 255  # flat rows, as most of a figure
+        data = encode_png(picture)
+        assert data.startswith(PNG_MAGIC)
+        decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        np.testing.assert_array_equal(decoded, picture[..., :3])
+    with pytest.raises(ValueError, match="uint8"):
+        encode_png(np.zeros((4, 4, 3)))
+    with pytest.raises(ValueError, match="rgba"):
+        encode_png(np.zeros((4, 4), dtype=np.uint8))
+
+
+def _kernel_width_toy():
+    from lime_core.segmentation import grid_segments
+    from widgets.kernel_width import KernelWidthExplorer
+
+    image = np.zeros((8, 8, 3))
+    image[:4] = 1.0
+
+    def f(batch):
+        top = np.asarray(batch)[:, :4].mean(axis=(1, 2, 3))
+        return np.c_[top, 1.0 - top]
+
+    return KernelWidthExplorer(image, f, grid_segments((8, 8), 2, 2), num_samples=200,
+                               baseline=0.5, widths=np.geomspace(0.05, 5, 9), debounce=0)
+
+
+def _text_toy():
+    from widgets.text_player import TextPerturbationPlayer
+
+    def f(texts):
+        good = np.array([t.count("good") + 0.5 * t.count("fine") for t in texts], float)
+        p = 1 / (1 + np.exp(-(good - 1)))
+        return np.c_[1 - p, p]
+
+    w = TextPerturbationPlayer("a good film with a fine cast and a good end", f,
+                               num_samples=60, debounce=0)
+    w.go_to(5)
+    return w
+
+
+def _curves_toy():
+    from widgets.curves import DeletionInsertionCurves
+
+    rng = np.random.default_rng(1)
+    image = rng.random((16, 16, 3))
+
+    def f(batch):
+        s = np.asarray(batch)[:, :8, :8].mean(axis=(1, 2, 3))
+        return np.c_[s, 1 - s]
+
+    maps = {"truth": np.pad(np.ones((8, 8)), ((0, 8), (0, 8))), "random": rng.random((16, 16))}
+    w = DeletionInsertionCurves(image, f, maps, target=0, steps=8, patch_size=4, debounce=0)
+    w.go_to(3)
+    return w
+
+
+@pytest.mark.parametrize("build, control, value", [
+    (_kernel_width_toy, "target_control", 1),
+    (_kernel_width_toy, "highlight_control", "next"),
+    (_text_toy, "target_control", 0),
+    (_curves_toy, "method_control", "random"),
+])
+def test_refit_knobs_redraw_no_background_and_draw_what_a_full_redraw_draws(build, control,
+                                                                             value):
+    """Knobs whose change keeps the axes (same limits, ticks and texts) draw only the
+    changed artists on the saved background (issue 14: each answers within 0.2 s); the
+    picture changes, and equals the picture of a full redraw of the same state."""
+    w = build()
+    w.to_rgba()
+    before, draws = w.to_rgba(), w.background_draws
+    control = getattr(w, control)
+    if value == "next":
+        value = (control.value + 1) % len(control.options)
+    control.value = value
+    w.flush()
+    after = w.to_rgba()
+    assert w.background_draws == draws
+    assert not np.array_equal(before, after)
+    w._invalidate()
+    np.testing.assert_array_equal(w.to_rgba(), after)
+    assert w.background_draws == draws + 1
+
+
+@pytest.mark.slow  # loads a zoo model (torch / training) in its fixture
+def test_image_player_target_k_and_selection_redraw_no_background(player):
+    """The coefficient axes are symmetric about 0, so the other class (coefficients
+    negated) fits the same limits; K and the selection change only the bars, their labels
+    (the y-axis is drawn with the refit's artists) and the animated titles. None of them
+    draws the figure again, each picture equals a full redraw, and the final fit's
+    diamonds on the bars follow the change."""
+    player.go_to(5)
+    draws = player.background_draws
+    ylim = player.ax_path.get_ylim()
+    player.target_control.value = 1 - player.target
+    assert player.ax_path.get_ylim() == ylim and ylim[0] == -ylim[1]
+    for control, value in ((player.num_features_control, 5),
+                           (player.feature_selection_control, "none")):
+        before = player.to_rgba()
+        control.value = value
+        assert not np.array_equal(before, player.to_rgba())
+    assert player.background_draws == draws
+    assert [t.get_text() for t in player.ax_bars.get_yticklabels()] == \
+        [f"sp {j}" for j in player.shown_features]
+    x, y = player.final_marks.get_data()
+    np.testing.assert_allclose(x, player.fit.coef[player.shown_features])
+    np.testing.assert_allclose(y, np.arange(len(player.shown_features)))
+    picture = player.to_rgba()
+    player._invalidate()
+    np.testing.assert_array_equal(player.to_rgba(), picture)

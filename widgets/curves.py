@@ -124,7 +124,9 @@ class DeletionInsertionCurves(AnimatedWidget):
         names = list(self.attributions)
         self.method_control = choice("images of", names, names[0])
         self.steps_control = int_slider("steps", check_int(steps, "steps", minimum=2), 4, 128)
-        self.method_control.observe(lambda c: self._guarded(self._redraw), names="value")
+        # the method's images, titles and bold curves are all animated: no background redraw
+        self.method_control.observe(lambda c: self._guarded(self._show_frame, self.frame),
+                                    names="value")
         self.steps_control.observe(lambda c: self._guarded(self._run), names="value")
         self._build_figure()
         self._layout([self.method_control, self.steps_control])

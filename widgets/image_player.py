@@ -72,6 +72,9 @@ def _default_image_and_model(with_module: bool = False):
     return image, model.predict_proba, list(model.class_names)
 
 
+#: Title of the bar chart at frames 1..N (the diamonds: the final fit's coefficients).
+BARS_TITLE = "coefficients at n\n(±1 s.e., ◆ final fit)"
+
 #: The replacement menu, in lime_core's vocabulary (``baseline=`` of image_samples).
 _BASELINES = {"mean": "superpixel_mean", "blur": "blur", "black": 0.0, "grey": 0.5}
 
@@ -385,8 +388,9 @@ class ImagePerturbationPlayer(AnimatedWidget):
         self.ax_path.axhline(0.0, color="0.6", lw=0.8)
         self.cursor = self.ax_path.axvline(0.0, color="0.3", lw=0.8, ls=":")
         self.path_lines: list = []
-        self.ax_bars.set_title("coefficients at n\n(±1 s.e.)", fontsize=9)
+        self.ax_bars.set_title(BARS_TITLE, fontsize=9)
         self.ax_bars.axvline(0.0, color="0.6", lw=0.8)
+        self.final_marks = None  # built with the bars, drawn over them (_prepare_axes)
         self.bars = None
         self.errorbars = None
         self.bar_labels: list[str] = []
@@ -400,7 +404,13 @@ class ImagePerturbationPlayer(AnimatedWidget):
             ax.ticklabel_format(useOffset=False, style="plain")
         # placeholder bar labels as wide as the real ones, for the frozen layout
         self.ax_bars.set_yticks([0], ["sp 00"], fontsize=9)
-        self._animate(self.im_overlay, self.im_sample, self.cursor, self.ax_sample.title)
+        self._label_room = len("sp 00")
+        # the bar labels change with K, the selection or the target: the y-axis is drawn
+        # with the refit's artists on the saved axes, not with a full redraw
+        self._data(self.ax_bars.yaxis)
+        # the overlay's title names K and the class: animated, so neither redraws the figure
+        self._animate(self.im_overlay, self.im_sample, self.cursor, self.ax_sample.title,
+                      self.ax_overlay.title)
 
     def _prepare_axes(self, new_run: bool = False) -> None:
         """Per run / refit: rebuild the animated lines and bars for the shown features.
@@ -433,36 +443,48 @@ class ImagePerturbationPlayer(AnimatedWidget):
                            for j, c in zip(self.shown_features, colours, strict=True)]
         values = self.path.coef[min(5, self.num_samples - 1):, self.shown_features]
         lo, hi = float(np.min(values, initial=0.0)), float(np.max(values, initial=0.0))
-        self._sticky_limits(self.ax_path, "y", lo, hi)
-        span = max(abs(lo), abs(hi)) * 1.3 or 1.0
-        self._sticky_limits(self.ax_bars, "x", -span, span)
+        # both coefficient axes symmetric about 0: signs read alike, and the other class
+        # of a two-class model (coefficients negated) fits the same limits and ticks, so a
+        # target change redraws no background
+        span = max(abs(lo), abs(hi)) or 1.0
+        self._sticky_limits(self.ax_path, "y", -span, span)
+        bar_span = max(span, float(np.max(np.abs(self.fit.coef[self.shown_features]),
+                                          initial=0.0)))
+        self._sticky_limits(self.ax_bars, "x", -1.3 * bar_span, 1.3 * bar_span)
         # bar chart of the current coefficients with error bars, labelled by animated texts
         if self.bars is not None:
             self.bars.remove()
             self.errorbars.remove()
+            self.final_marks.remove()
         y = np.arange(K)
         self.bars = self.ax_bars.barh(y, np.zeros(K), color=colours)
         self.errorbars = LineCollection(np.zeros((K, 2, 2)), colors="k", linewidths=1.2)
         self.ax_bars.add_collection(self.errorbars)
         labels = [f"sp {j}" for j in self.shown_features]
-        if labels != self.bar_labels:  # static tick labels: redraw the background only if new
+        if labels != self.bar_labels:  # the y-axis is a data-layer artist (see _build_figure)
             self.bar_labels = labels
             self.ax_bars.set_yticks(y, labels, fontsize=9)
-            self._invalidate()
-        self._animate(*self.path_lines, *self.bars, self.errorbars)
-        if self.ax_bars.get_ylim() != (K - 0.5, -0.5):
+            self._invalidate_data()
+            if max(map(len, labels)) > self._label_room:  # wider labels: a new layout
+                self._label_room = max(map(len, labels))
+                self._invalidate()
+        # the final surrogate's coefficients (after feature selection) on every bar, at
+        # every frame: where the running fit ends up, and what the selection changes
+        self.final_marks = self.ax_bars.plot([], [], "D", color="k", ms=4, zorder=4)[0]
+        self._animate(*self.path_lines, *self.bars, self.errorbars, self.final_marks)
+        if self.ax_bars.get_ylim() != (K - 0.5, -0.5):  # moves only data-layer artists
             self.ax_bars.set_ylim(K - 0.5, -0.5)
-            self._invalidate()
+            self._invalidate_data()
 
     def _sticky_limits(self, ax: Any, which: str, lo: float, hi: float) -> None:
         """Keep the axis limits while the data range ``[lo, hi]`` stays inside them and
-        fills at least 40% of them; otherwise set them to the range plus 20% on each
+        fills at least 40% of them; otherwise set them to the range plus 10% on each
         side. Small refits (a kernel-width drag) then do not redraw the background."""
         cur_lo, cur_hi = ax.get_ylim() if which == "y" else ax.get_xlim()
         outside = lo < cur_lo or hi > cur_hi
         too_wide = (hi - lo) < 0.4 * (cur_hi - cur_lo)
-        if outside or too_wide or self._background is None:
-            pad = 0.2 * (hi - lo) or 0.5 * max(abs(lo), abs(hi)) or 1.0
+        if outside or too_wide or self._chrome is None:
+            pad = 0.1 * (hi - lo) or 0.5 * max(abs(lo), abs(hi)) or 1.0
             (ax.set_ylim if which == "y" else ax.set_xlim)(lo - pad, hi + pad)
             self._invalidate()
 
@@ -485,14 +507,15 @@ class ImagePerturbationPlayer(AnimatedWidget):
         N = self.num_samples
         i = int(np.clip(i, 0, N))
         self.frame = i
+        self.final_marks.set_data(self.fit.coef[self.shown_features],
+                                  np.arange(len(self.shown_features)))
         label = self.target_label
         if i == 0:
             self.im_sample.set_data(np.clip(self.image_array, 0, 1))
             self.ax_sample.set_title(f"the image: f = {self.y[0]:.3f}\nw = "
                                      f"{self.kernel_width:.3g}: press Play", fontsize=9)
             self.im_overlay.set_data(np.zeros((*self.segment_index.shape, 4)))
-            self._set_static_text(self.ax_overlay.title,
-                                  f"{self.num_superpixels} superpixels\n({label})")
+            self.ax_overlay.title.set_text(f"{self.num_superpixels} superpixels\n({label})")
             for line in self.path_lines:
                 line.set_data([], [])
             self.cursor.set_xdata([0, 0])
@@ -502,12 +525,12 @@ class ImagePerturbationPlayer(AnimatedWidget):
                                   strict=True):
                 bar.set_width(value)
                 bar.set_alpha(0.3)
-            self._set_static_text(self.ax_bars.title, f"preview: fit on all\n{N} samples")
+            self._set_static_text(self.ax_bars.title, f"preview: fit on all\n{N} samples, ◆ final")
             self.errorbars.set_segments([])
             self.shown_coef = np.zeros(len(self.shown_features))
             self.shown_stderr = np.full(len(self.shown_features), np.nan)
             return
-        self._set_static_text(self.ax_bars.title, "coefficients at n\n(±1 s.e.)")
+        self._set_static_text(self.ax_bars.title, BARS_TITLE)
         for bar in self.bars:
             bar.set_alpha(1.0)
         s = i - 1  # the sample shown
@@ -536,14 +559,12 @@ class ImagePerturbationPlayer(AnimatedWidget):
                                                     kind="stable")][:self.num_features]
             self.overlay_features = features
             self.im_overlay.set_data(self._topk_overlay(self.fit.coef, features))
-            self._set_static_text(self.ax_overlay.title,
-                                  f"top-{len(features)} superpixels\n(final fit)")
+            self.ax_overlay.title.set_text(f"top-{len(features)} superpixels\n(final fit)")
         else:
             features = np.argsort(-np.abs(coef), kind="stable")[:self.num_features]
             self.overlay_features = features
             self.im_overlay.set_data(self._topk_overlay(coef, features))
-            self._set_static_text(self.ax_overlay.title,
-                                  f"top-{len(features)} so far\n(green +, red −)")
+            self.ax_overlay.title.set_text(f"top-{len(features)} so far\n(green +, red −)")
 
     @property
     def target_label(self) -> str:

@@ -20,6 +20,10 @@ from lime_core._deprecation import renamed_arguments
 from lime_core._validation import check_array, check_int, check_positive, check_random_state
 from widgets._base import AnimatedWidget, CountingModel, PrefixReuse, choice, int_slider
 
+# A model with at most this many outputs gets the paths of every class computed with
+# the samples (a target change then only draws); with more, each class's on first use.
+MAX_PRECOMPUTED_TARGETS = 10
+
 
 def _default_image_and_model():
     from widgets.image_player import _default_image_and_model as default
@@ -225,15 +229,27 @@ class KernelWidthExplorer(AnimatedWidget):
         self.explanation = explain_from_samples(
             self.samples, kernel_width=0.25, target=self.target, num_features=self.d,
             feature_selection="none", alpha=self.alpha)
+        # the paths of every class at once (a few classes): a target change then only
+        # draws, and the y-axis covers them all, so its limits and ticks stay put
+        k = self.predictions.shape[1]
+        self._paths: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._compute_paths(list(range(k)) if k <= MAX_PRECOMPUTED_TARGETS else [self.target])
         self._refit()
 
+    def _compute_paths(self, targets: list[int]) -> None:
+        """Empirical (Explanation.refit, all ``targets`` in one refit per width) and limit
+        paths of ``targets`` over the sweep; no model call."""
+        fits = [self.explanation.refit(kernel_width=float(nu), labels=targets).fits
+                for nu in self.widths]
+        for t in targets:
+            self._paths[t] = (np.stack([f[t].coef for f in fits]), self.limit_path(t))
+
     def _refit(self) -> None:
-        """Empirical and limit paths for the whole sweep (Explanation.refit); no model call."""
+        """Show the current target's paths (computed here if not cached); no model call."""
         target = self.target
-        self.empirical = np.stack([
-            self.explanation.refit(kernel_width=float(nu), labels=[target]).fits[target].coef
-            for nu in self.widths])
-        self.limit = self.limit_path()
+        if target not in self._paths:
+            self._compute_paths([target])
+        self.empirical, self.limit = self._paths[target]
         signs = np.sign(self.limit if self.has_limit else self.empirical)
         self.sign_flips = [j for j in range(self.d) if np.any(signs[:, j] > 0)
                            and np.any(signs[:, j] < 0)]
@@ -278,6 +294,7 @@ class KernelWidthExplorer(AnimatedWidget):
         self.ax_paths.tick_params(labelsize=8)
         self.title = ax.set_title(" \n ", fontsize=9)
         self._animate(self.im_coef, *self.labels, self.cursor, self.title)
+        self._data(*self.emp_lines, *self.lim_lines)
 
     def _restyle(self) -> None:
         h = int(self.highlight_control.value)
@@ -288,14 +305,18 @@ class KernelWidthExplorer(AnimatedWidget):
                 lines[j].set_linewidth(2.5 if bold else 0.8)
                 lines[j].set_alpha(1.0 if bold else 0.35)
                 lines[j].set_zorder(3 if bold else 2)
-        both = np.concatenate([self.empirical.ravel(), self.limit.ravel()])
+        both = np.concatenate([p.ravel() for paths in self._paths.values() for p in paths])
         both = both[np.isfinite(both)]
         lo, hi = float(both.min()), float(both.max())
         pad = 0.08 * (hi - lo) + 1e-9
-        self.ax_paths.set_ylim(lo - pad, hi + pad)
         self._scale = max(abs(lo), abs(hi), 1e-9)
         self.im_coef.set_clim(-self._scale, self._scale)
-        self._redraw()
+        if self.ax_paths.get_ylim() != (lo - pad, hi + pad):
+            self.ax_paths.set_ylim(lo - pad, hi + pad)
+            self._invalidate()  # new limits and ticks: draw everything
+        else:
+            self._invalidate_data()  # same axes: draw only the paths again
+        self._show_frame(self.frame)
 
     def _draw_frame(self, i: int) -> None:
         i = int(np.clip(i, 0, len(self.widths) - 1))

@@ -175,17 +175,19 @@ class SanityCheckCascade(AnimatedWidget):
         k = len(self.method_names)
         grid = self.fig.add_gridspec(2, k + 2, width_ratios=[1] * (k + 1) + [2.2])
         ax_in = self.fig.add_subplot(grid[0, 0])
-        ax_in.imshow(np.clip(self.image_array, 0, 1))
+        # nearest: each map pixel a flat block (what the map is); a smoothing filter
+        # at this 2.7x up-scaling gives 2.8x larger PNG frames for the same picture
+        ax_in.imshow(np.clip(self.image_array, 0, 1), interpolation="nearest")
         ax_in.set_title(f"input\n(class {self.target})", fontsize=8)
         self.map_images, self.original_images = [], []
         for c, name in enumerate(self.method_names):
             maps = self.result.maps[name]
             top = float(np.max(maps[0])) or 1.0
             ax_orig = self.fig.add_subplot(grid[0, c + 1])
-            ax_orig.imshow(maps[0], cmap="magma", vmin=0, vmax=top)
+            ax_orig.imshow(maps[0], cmap="magma", vmin=0, vmax=top, interpolation="nearest")
             ax_orig.set_title(_two_lines(name), fontsize=8)
             ax_rand = self.fig.add_subplot(grid[1, c + 1])
-            im = ax_rand.imshow(maps[0], cmap="magma")
+            im = ax_rand.imshow(maps[0], cmap="magma", interpolation="nearest")
             self.map_images.append(im)
             for ax in (ax_orig, ax_rand):
                 ax.set_xticks([])

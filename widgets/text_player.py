@@ -282,10 +282,16 @@ class TextPerturbationPlayer(AnimatedWidget):
         self._prepare_bars()
         shown = np.array([self.bar_values(c) for c in self.path.coef[min(5, self.num_samples - 1):]])
         self._scale = float(np.max(np.abs(shown), initial=0.0)) or 1.0
-        self.ax_bars.set_xlim(-1.15 * self._scale, 1.15 * self._scale)
+        # sticky limits: kept while the bars fit them and fill at least 40% of them, so
+        # a kernel-width step or the other class of a two-class model (the same bars,
+        # negated) redraws no background
+        lo, hi = self.ax_bars.get_xlim()
+        if lo != -hi or not 0.4 * hi / 1.15 <= self._scale <= hi / 1.15 * (1 + 1e-9):
+            self.ax_bars.set_xlim(-1.15 * self._scale, 1.15 * self._scale)
+            self._invalidate()
         if self.num_frames != self.num_samples + 1:
             self._set_num_frames(self.num_samples + 1)
-        self._redraw()
+        self._show_frame(self.frame)
 
     # ------------------------------------------------------------------ drawing
     def _build_figure(self) -> None:
@@ -314,7 +320,16 @@ class TextPerturbationPlayer(AnimatedWidget):
         # lay the words out once the layout engine has placed the axes
         self._freeze_layout()
         self._place_words()
-        self._animate(*(v for v, _ in self.veils), self.info, self.bars_title)
+        # the bar labels are animated texts where the tick labels would be: a refit that
+        # reorders the top words then redraws no background
+        tick = self.ax_bars.yaxis.get_major_ticks()[0]
+        where, va, ha = self.ax_bars.get_yaxis_text1_transform(
+            tick.get_pad() + tick.get_tick_padding())
+        self.ax_bars.set_yticks(np.arange(n), [""] * n)
+        self.bar_label_texts = [self.ax_bars.text(0, y, "", transform=where, va=va, ha=ha,
+                                                  fontsize=9) for y in range(n)]
+        self._animate(*(v for v, _ in self.veils), self.info, self.bars_title,
+                      *self.bar_label_texts)
 
     def _place_words(self) -> None:
         """Lay the sentence out on lines inside the text panel, measured with the renderer.
@@ -415,11 +430,13 @@ class TextPerturbationPlayer(AnimatedWidget):
         self.errorbars = LineCollection(np.zeros((len(labels), 2, 2)), colors="k",
                                         linewidths=1.0)
         self.ax_bars.add_collection(self.errorbars)
-        if labels != self.bar_labels:
-            self.bar_labels = labels
-            self.ax_bars.set_yticks(yy, labels, fontsize=9)
+        if len(labels) != len(self.bar_labels):
+            self.ax_bars.set_yticks(yy, [""] * len(labels))
             self.ax_bars.set_ylim(len(labels) - 0.5, -0.5)
             self._invalidate()
+        self.bar_labels = labels
+        for k, text in enumerate(self.bar_label_texts):
+            text.set_text(labels[k] if k < len(labels) else "")
         self._animate(*self.bars, self.errorbars)
 
     def bar_values(self, coef: np.ndarray) -> np.ndarray:
