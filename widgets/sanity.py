@@ -209,7 +209,10 @@ class SanityCheckCascade(AnimatedWidget):
         ax.set_ylabel("Spearman ρ with original", fontsize=9)
         ax.set_ylim(-0.2, 1.05)
         ax.axhline(0, color="0.5", lw=0.8)
-        ax.legend(fontsize=8, loc="lower left", handlelength=1.2, borderaxespad=0.3)
+        # under the edge detector's line at 1 and right of the first steep drop: where the
+        # randomised maps' rho has fallen, the upper right is empty (lower left hid their ends)
+        ax.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.92), handlelength=1.2,
+                  borderaxespad=0.3)
         ax.tick_params(axis="y", labelsize=8)
         self.cursor = ax.axvline(0, color="0.3", ls=":")
         self._animate(*self.map_images, self.cursor, self.note)
