@@ -67,7 +67,7 @@ def test_image_mask(setup):
     assert np.all(mask[exp.segments == 4] == 1) and np.all(mask[exp.segments == 0] == -1)
     assert np.all(exp.image_mask(num_features=2) >= 0)
     with pytest.raises(ValueError, match="label"):
-        exp.image_mask(label=7)
+        exp.image_mask(target=7)
 
 
 def test_plot_and_html(setup):

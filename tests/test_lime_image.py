@@ -30,7 +30,7 @@ def test_linear_model_recovers_garreau_mardaoui_limit():
     def f(batch):
         return (batch * lam).reshape(len(batch), -1).sum(axis=1)
 
-    xi_bar = replacement_image(image, segments, "mean")
+    xi_bar = replacement_image(image, segments, "superpixel_mean")
     contribution = (lam * (image - xi_bar)).sum(axis=2)
     beta = np.bincount(segments.ravel(), weights=contribution.ravel())
     exp = explain_image(
@@ -46,7 +46,7 @@ def test_perturbed_images_equal_limes(photo):
     from lime.lime_image import LimeImageExplainer
 
     segments = grid_segments(photo.shape[:2], 3, 4)
-    fudged = replacement_image(photo, segments, "mean")
+    fudged = replacement_image(photo, segments, "superpixel_mean")
     seen = []
 
     def record(batch):
@@ -62,7 +62,7 @@ def test_perturbed_images_equal_limes(photo):
 
 def test_mean_replacement_matches_a_loop(photo):
     segments = grid_segments(photo.shape[:2], 2, 3)
-    fudged = replacement_image(photo.astype(float), segments, "mean")
+    fudged = replacement_image(photo.astype(float), segments, "superpixel_mean")
     for j in range(6):
         np.testing.assert_allclose(fudged[segments == j], photo[segments == j].mean(axis=0)[None, :].repeat((segments == j).sum(), 0))
     np.testing.assert_array_equal(replacement_image(photo, segments, 0)[..., 1], 0)
@@ -105,8 +105,9 @@ GRID = grid_segments((24, 24), 2, 2)
 def test_hide_color_none_means_mean_as_in_lime(photo):
     from lime_core.perturbation import replacement_image
 
-    assert np.array_equal(replacement_image(photo, GRID, None), replacement_image(photo, GRID, "mean"))
-    a = explain_image(photo, two_class, segments=GRID, num_samples=20, hide_color=None, random_state=0)
+    assert np.array_equal(replacement_image(photo, GRID, None), replacement_image(photo, GRID, "superpixel_mean"))
+    with pytest.warns(DeprecationWarning, match="hide_color"):  # lime's name, still accepted
+        a = explain_image(photo, two_class, segments=GRID, num_samples=20, hide_color=None, random_state=0)
     b = explain_image(photo, two_class, segments=GRID, num_samples=20, random_state=0)
     assert np.array_equal(a.predictions, b.predictions)
 

@@ -27,7 +27,7 @@ def test_tokens_and_removal_equal_limes(bow):
     ref = IndexedString(TEXT, bow=bow)
     dom = tokenise(TEXT, bow=bow)
     assert dom.features == ref.inverse_vocab
-    Z = sample_masks(len(dom.features), 40, 0, "uniform_count")
+    Z = sample_masks(len(dom.features), 40, random_state=0, scheme="uniform_count")
     ours = perturb_text(dom, Z)
     for z, text in zip(Z, ours, strict=True):
         assert text == ref.inverse_removing(np.flatnonzero(~z))

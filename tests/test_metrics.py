@@ -64,7 +64,7 @@ def _image_and_model():
 def test_image_units_patches_superpixels_and_batches():
     img, f, truth = _image_and_model()
     pix = M.deletion_curve(f, img, truth, target=0, steps=16, unit="pixel", batch_size=5)
-    assert pix.num_model_calls == 4  # 17 images in batches of 5
+    assert pix.model_calls == 4  # 17 images in batches of 5
     assert pix.scores[1] == pytest.approx(0.0)  # first 16 pixels = the whole corner
     patch = M.deletion_curve(f, img, truth, target=0, unit="patch", patch_size=4, steps=16)
     assert patch.order[0] == 0 and patch.scores[1] == pytest.approx(0.0)
@@ -175,8 +175,8 @@ def test_roar_true_attributions_hurt_more_than_random():
         return LogisticRegression().fit(Xa, ya)
 
     fractions = [0.0, 0.2, 0.4]
-    good = M.roar(train, Xtr, ytr, Xte, yte, true_tr, true_te, fractions, random_state=0)
-    bad = M.roar(train, Xtr, ytr, Xte, yte, rand_tr, rand_te, fractions, random_state=0)
+    good = M.roar(train, Xtr, ytr, Xte, yte, true_tr, true_te, fractions=fractions, random_state=0)
+    bad = M.roar(train, Xtr, ytr, Xte, yte, rand_tr, rand_te, fractions=fractions, random_state=0)
     assert good.accuracies[0] == bad.accuracies[0] > 0.9
     assert good.accuracies[-1] < bad.accuracies[-1] - 0.1
     assert good.accuracies[-1] < 0.8

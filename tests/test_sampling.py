@@ -8,7 +8,7 @@ from lime_core.sampling import sample_masks
 
 @pytest.mark.parametrize("scheme", ["bernoulli", "uniform_count"])
 def test_shape_dtype_first_row(scheme):
-    Z = sample_masks(7, 50, 0, scheme)
+    Z = sample_masks(7, 50, random_state=0, scheme=scheme)
     assert Z.shape == (50, 7) and Z.dtype == bool
     assert Z[0].all()
 
@@ -17,15 +17,15 @@ def test_shape_dtype_first_row(scheme):
 def test_same_seed_same_masks_and_global_rng_untouched(scheme):
     np.random.seed(123)  # noqa: NPY002  (the test checks the global RNG is untouched)
     before = np.random.get_state()[1].copy()  # noqa: NPY002
-    a = sample_masks(9, 200, 42, scheme)
-    b = sample_masks(9, 200, np.random.default_rng(42), scheme)
+    a = sample_masks(9, 200, random_state=42, scheme=scheme)
+    b = sample_masks(9, 200, random_state=np.random.default_rng(42), scheme=scheme)
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, sample_masks(9, 200, 43, scheme))
+    assert not np.array_equal(a, sample_masks(9, 200, random_state=43, scheme=scheme))
     np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
 
 
 def test_bernoulli_keeps_each_feature_with_probability_half():
-    Z = sample_masks(20, 20001, 1, "bernoulli")[1:]
+    Z = sample_masks(20, 20001, random_state=1, scheme="bernoulli")[1:]
     freq = Z.mean(axis=0)
     # 20000 draws: standard error 0.0035 per feature
     assert np.all(np.abs(freq - 0.5) < 0.02)
@@ -36,7 +36,7 @@ def test_bernoulli_keeps_each_feature_with_probability_half():
 
 def test_uniform_count_removes_between_1_and_d_uniformly():
     d, n = 6, 30001
-    Z = sample_masks(d, n, 2, "uniform_count")[1:]
+    Z = sample_masks(d, n, random_state=2, scheme="uniform_count")[1:]
     removed = d - Z.sum(axis=1)
     assert removed.min() == 1 and removed.max() == d
     counts = np.bincount(removed, minlength=d + 1)[1:]
@@ -56,9 +56,9 @@ def test_uniform_count_removes_between_1_and_d_uniformly():
 )
 def test_bad_input(args, error, words):
     with pytest.raises(error, match=words):
-        sample_masks(*args)
+        sample_masks(*args[:2], random_state=args[2])
 
 
 def test_bad_scheme():
     with pytest.raises(ValueError, match="scheme"):
-        sample_masks(3, 10, 0, "gaussian")
+        sample_masks(3, 10, random_state=0, scheme="gaussian")

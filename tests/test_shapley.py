@@ -220,7 +220,7 @@ def test_marginal_value_fn_batches_and_counts():
     expected = [np.mean([np.where(m, x, b).prod() for b in bg]) for m in masks]
     np.testing.assert_allclose(out, expected)
     assert max(calls) <= 25 and sum(calls) == 4 * B
-    assert v.num_model_rows == 24 and v.num_model_calls == len(calls)
+    assert v.num_model_rows == 24 and v.model_calls == len(calls)
 
 
 def test_bad_input_is_rejected_with_named_arguments():
