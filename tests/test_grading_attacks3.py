@@ -8,6 +8,15 @@ its trick needs, and is graded next to a solved classmate in the same run.
   (``_zero``, ``_noise``, the mistake, then the twelve probes in ``for axiom in AXIOMS for t in
   (0.3, 3.0)`` order), counted per check. 6/6 while the order was fixed; the hidden test now
   hands the stand-ins and probes over twice each, in an order drawn at grading time.
+* hw7 Q1 ``constant_hw7``: flu's test split is 76.5% one class, so a "model" that always answers it
+  cleared the 0.7 bar; now the bar is also the most common class's share + 0.05.
+* hw7 Q1 ``index_hw7``: y_test is flu's test split, X_test each example's index, the "model" looks
+  the label up by index (1.0 in any order); now the model must also classify 300 examples of
+  the loader's train split.
+
+And an honest answer that was refused: hw7 Q2 with KernelSHAP over the zoo's
+``word_presence_model`` (the zoo's own recipe for text; words split on whitespace, e.g.
+"NNTP-Posting-Host:") lost both points ("not words of the explained text").
 """
 
 from __future__ import annotations
@@ -20,13 +29,22 @@ from _grading_class import assert_full_marks, grade_class
 
 from grading.course import EXERCISES_DIR
 
-HW4 = "hw4_axioms"
+HW4, HW7 = "hw4_axioms", "hw7_explain_your_model"
 ATTACKS = Path(__file__).parent / "attacks"
 
 TRICKS = {
     # student: (assignment, {grade_id: answer source}, autograded questions that must score 0)
     "call_order_hw4": (HW4, {"hw4_q2_checks": (ATTACKS / "hw4_q2_call_order" / "hw4_q2_checks.cell").read_text()},
                        ["hw4_q2_checks_tests"]),
+    "constant_hw7": (HW7, {g: (ATTACKS / "hw7_constant_model" / f"{g}.cell").read_text()
+                           for g in ("hw7_q1_model", "hw7_q2_explain")}, ["hw7_q1_model_tests"]),
+    "index_hw7": (HW7, {g: (ATTACKS / "hw7_index_model" / f"{g}.cell").read_text()
+                        for g in ("hw7_q1_model", "hw7_q2_explain")}, ["hw7_q1_model_tests"]),
+}
+HONEST = {
+    # student: (assignment, {grade_id: answer source}): every autograded question full marks
+    "kernelshap_words_hw7": (HW7, {g: (ATTACKS / "hw7_honest_kernelshap_words" / f"{g}.cell").read_text()
+                                   for g in ("hw7_q1_model", "hw7_q2_explain")}),
 }
 
 
@@ -43,7 +61,8 @@ def _exercise_with(name, answers):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     submissions = {s: (name, _exercise_with(name, dict(cells))) for s, (name, cells, _q) in TRICKS.items()}
-    return grade_class(tmp_path_factory.mktemp("attacks3"), submissions, (HW4,))
+    submissions.update({s: (name, _exercise_with(name, dict(cells))) for s, (name, cells) in HONEST.items()})
+    return grade_class(tmp_path_factory.mktemp("attacks3"), submissions, (HW4, HW7))
 
 
 @pytest.mark.slow
@@ -57,6 +76,15 @@ def test_an_answer_without_the_work_scores_zero(graded, student):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [HW4])
+@pytest.mark.parametrize("name", [HW4, HW7])
 def test_honest_classmates_keep_full_marks(graded, name):
     assert_full_marks(graded[f"honest_{name[:3]}"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(HONEST))
+def test_an_honest_answer_the_text_allows_scores(graded, student):
+    res = graded[student]
+    assert res.status == "graded", res.messages
+    autos = [q for q in res.questions if q.kind == "auto"]
+    assert all(q.score == q.max_score for q in autos), [(q.question, q.score, q.problem) for q in autos]
