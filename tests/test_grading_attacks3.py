@@ -88,3 +88,24 @@ def test_an_honest_answer_the_text_allows_scores(graded, student):
     assert res.status == "graded", res.messages
     autos = [q for q in res.questions if q.kind == "auto"]
     assert all(q.score == q.max_score for q in autos), [(q.question, q.score, q.problem) for q in autos]
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_file_in_a_classmates_named_folder_inside_ones_own_does_not_take_their_id(tmp_path, order):
+    # SUBS/mallory/zed/hw1.ipynb gave the id 'zed' (its folder) and came first in file order:
+    # the row 'zed' (gradebook, zed.html) was mallory's blank notebook, zed's own work 'zed-2'
+    from grading.autograde import SubmissionResult, _unique_students, student_name
+
+    hw = "hw1_lime_from_scratch"
+    paths = [tmp_path / "mallory" / hw / f"{hw}.ipynb", tmp_path / "mallory" / "zed" / f"{hw}.ipynb",
+             tmp_path / "zed" / f"{hw}.ipynb", tmp_path / "bob.ipynb", tmp_path / "mallory" / "bob.ipynb"]
+    pending = [(SubmissionResult(path=str(p), student=student_name(p, hw), assignment=hw, status="error"), None)
+               for p in paths[::order]]
+    assert [r.student for r, _ in pending][::order] == ["mallory", "zed", "zed", "bob", "bob"]
+    _unique_students(pending, None)
+    ids = {r.path: r.student for r, _ in pending}
+    assert ids[str(tmp_path / "zed" / f"{hw}.ipynb")] == "zed"
+    assert ids[str(tmp_path / "mallory" / "zed" / f"{hw}.ipynb")] == "zed-2"
+    assert ids[str(tmp_path / "bob.ipynb")] == "bob"
+    assert ids[str(tmp_path / "mallory" / "bob.ipynb")] == "bob-2"
+    assert ids[str(tmp_path / "mallory" / hw / f"{hw}.ipynb")] == "mallory"
