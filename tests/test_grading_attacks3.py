@@ -14,6 +14,13 @@ its trick needs, and is graded next to a solved classmate in the same run.
   the label up by index (1.0 in any order); now the model must also classify 300 examples of
   the loader's train split.
 
+* hw5 ``budget_hw5`` (grading/_evaluate.py): a kernel restarted by the grader (an added cell that
+  exits) got a connection with no receive budget until the next test cell, and the functions
+  earlier tests had handed out still answered it: an added cell then called hw5 Q2's hidden
+  ``_counting`` (which keeps every model it is given) with 12 models of 36 MB, trusted process
+  peak RSS 1.40 GB against 0.98 GB for the same cell without the restart (cut at the 256 MB a
+  test may receive); unbounded with more calls. A new kernel now starts with one test's budget.
+
 And an honest answer that was refused: hw7 Q2 with KernelSHAP over the zoo's
 ``word_presence_model`` (the zoo's own recipe for text; words split on whitespace, e.g.
 "NNTP-Posting-Host:") lost both points ("not words of the explained text").
@@ -29,7 +36,7 @@ from _grading_class import assert_full_marks, grade_class
 
 from grading.course import EXERCISES_DIR
 
-HW4, HW7 = "hw4_axioms", "hw7_explain_your_model"
+HW4, HW5, HW7 = "hw4_axioms", "hw5_sanity_checks", "hw7_explain_your_model"
 ATTACKS = Path(__file__).parent / "attacks"
 
 TRICKS = {
@@ -58,10 +65,23 @@ def _exercise_with(name, answers):
     return nb
 
 
+def _budget_after_restart():
+    """hw5 solved, with two added cells after the Q2 test: one exits, one floods (see the folder)."""
+    from _grading_class import solution
+
+    nb = solution(HW5)
+    at = next(i for i, c in enumerate(nb.cells)
+              if c.metadata.get("nbgrader", {}).get("grade_id") == "hw5_q2_cascade_tests")
+    folder = ATTACKS / "budget_after_restart"
+    nb.cells[at + 1:at + 1] = [nbformat.v4.new_code_cell((folder / f).read_text()) for f in ("crash.cell", "flood.cell")]
+    return nb
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     submissions = {s: (name, _exercise_with(name, dict(cells))) for s, (name, cells, _q) in TRICKS.items()}
     submissions.update({s: (name, _exercise_with(name, dict(cells))) for s, (name, cells) in HONEST.items()})
+    submissions["budget_hw5"] = (HW5, _budget_after_restart())
     return grade_class(tmp_path_factory.mktemp("attacks3"), submissions, (HW4, HW7))
 
 
@@ -109,3 +129,13 @@ def test_a_file_in_a_classmates_named_folder_inside_ones_own_does_not_take_their
     assert ids[str(tmp_path / "bob.ipynb")] == "bob"
     assert ids[str(tmp_path / "mallory" / "bob.ipynb")] == "bob-2"
     assert ids[str(tmp_path / "mallory" / hw / f"{hw}.ipynb")] == "mallory"
+
+
+@pytest.mark.slow
+def test_a_restarted_kernel_gets_a_receive_budget(graded):
+    res = graded["budget_hw5"]
+    assert res.status == "graded" and res.auto_total == 11.0, res.messages
+    # the exiting cell restarts the kernel; the flooding cell is then cut at the budget (its kernel
+    # is given up and restarted too) instead of sending 12 x 48 MB that the trusted side keeps
+    added = [m for m in res.messages if m.startswith("cell 'added after hw5_q2_cascade_tests'")]
+    assert len(added) == 2, res.messages
