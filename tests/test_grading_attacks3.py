@@ -23,7 +23,11 @@ its trick needs, and is graded next to a solved classmate in the same run.
 
 And an honest answer that was refused: hw7 Q2 with KernelSHAP over the zoo's
 ``word_presence_model`` (the zoo's own recipe for text; words split on whitespace, e.g.
-"NNTP-Posting-Host:") lost both points ("not words of the explained text").
+"NNTP-Posting-Host:") lost both points ("not words of the explained text"); and hw5 with one
+slip in Q1 (ordinal ranks, ties not averaged) and the reference Q2 and Q3 lost 9 of 11 points: Q2
+and Q3 were compared with scipy's Spearman only (gradient x input maps have ties: 0.830 vs 0.845);
+they now also accept the notebook's own rank_similarity where it is within 0.05 of Spearman on
+those maps (``rank_similarity = 0``, the second review's trick, still scores 0).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _grading_class import assert_full_marks, grade_class
+from _grading_class import assert_full_marks, grade_class, solution
 
 from grading.course import EXERCISES_DIR
 
@@ -67,8 +71,6 @@ def _exercise_with(name, answers):
 
 def _budget_after_restart():
     """hw5 solved, with two added cells after the Q2 test: one exits, one floods (see the folder)."""
-    from _grading_class import solution
-
     nb = solution(HW5)
     at = next(i for i, c in enumerate(nb.cells)
               if c.metadata.get("nbgrader", {}).get("grade_id") == "hw5_q2_cascade_tests")
@@ -82,6 +84,11 @@ def graded(tmp_path_factory):
     submissions = {s: (name, _exercise_with(name, dict(cells))) for s, (name, cells, _q) in TRICKS.items()}
     submissions.update({s: (name, _exercise_with(name, dict(cells))) for s, (name, cells) in HONEST.items()})
     submissions["budget_hw5"] = (HW5, _budget_after_restart())
+    nb = solution(HW5)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "hw5_q1_rank":
+            cell.source = (ATTACKS / "hw5_honest_ordinal_ranks" / "hw5_q1_rank.cell").read_text()
+    submissions["ordinal_ranks_hw5"] = (HW5, nb)
     return grade_class(tmp_path_factory.mktemp("attacks3"), submissions, (HW4, HW7))
 
 
@@ -139,3 +146,10 @@ def test_a_restarted_kernel_gets_a_receive_budget(graded):
     # is given up and restarted too) instead of sending 12 x 48 MB that the trusted side keeps
     added = [m for m in res.messages if m.startswith("cell 'added after hw5_q2_cascade_tests'")]
     assert len(added) == 2, res.messages
+
+
+@pytest.mark.slow
+def test_a_slip_in_hw5_q1_costs_q1_only(graded):
+    scores = {q.question: q.score for q in graded["ordinal_ranks_hw5"].questions if q.kind == "auto"}
+    assert scores == {"hw5_q1_rank_tests": 0.0, "hw5_q2_cascade_tests": 4.0, "hw5_q3_data_tests": 3.0,
+                      "hw5_q4_fails_tests": 2.0}, scores
