@@ -27,7 +27,10 @@ And an honest answer that was refused: hw7 Q2 with KernelSHAP over the zoo's
 slip in Q1 (ordinal ranks, ties not averaged) and the reference Q2 and Q3 lost 9 of 11 points: Q2
 and Q3 were compared with scipy's Spearman only (gradient x input maps have ties: 0.830 vs 0.845);
 they now also accept the notebook's own rank_similarity where it is within 0.05 of Spearman on
-those maps (``rank_similarity = 0``, the second review's trick, still scores 0).
+those maps (``rank_similarity = 0``, the second review's trick, still scores 0). Likewise hw2 with
+left Riemann nodes in Q1 and the reference Q2 lost Q2 (0/3) although Q2 asks for the gaps of the
+student's own integrated_gradients; those gaps now count when that IG is within 0.01 of the
+reference at 256 steps (the second review's fake IG is far from it and still scores 0).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from _grading_class import assert_full_marks, grade_class, solution
 
 from grading.course import EXERCISES_DIR
 
-HW4, HW5, HW7 = "hw4_axioms", "hw5_sanity_checks", "hw7_explain_your_model"
+HW2, HW4, HW5, HW7 = "hw2_integrated_gradients", "hw4_axioms", "hw5_sanity_checks", "hw7_explain_your_model"
 ATTACKS = Path(__file__).parent / "attacks"
 
 TRICKS = {
@@ -89,6 +92,11 @@ def graded(tmp_path_factory):
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "hw5_q1_rank":
             cell.source = (ATTACKS / "hw5_honest_ordinal_ranks" / "hw5_q1_rank.cell").read_text()
     submissions["ordinal_ranks_hw5"] = (HW5, nb)
+    nb = solution(HW2)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "hw2_q1_ig":
+            cell.source = (ATTACKS / "hw2_honest_left_riemann" / "hw2_q1_ig.cell").read_text()
+    submissions["left_riemann_hw2"] = (HW2, nb)
     return grade_class(tmp_path_factory.mktemp("attacks3"), submissions, (HW4, HW7))
 
 
@@ -153,3 +161,9 @@ def test_a_slip_in_hw5_q1_costs_q1_only(graded):
     scores = {q.question: q.score for q in graded["ordinal_ranks_hw5"].questions if q.kind == "auto"}
     assert scores == {"hw5_q1_rank_tests": 0.0, "hw5_q2_cascade_tests": 4.0, "hw5_q3_data_tests": 3.0,
                       "hw5_q4_fails_tests": 2.0}, scores
+
+
+@pytest.mark.slow
+def test_a_slip_in_hw2_q1_costs_q1_only(graded):
+    scores = {q.question: q.score for q in graded["left_riemann_hw2"].questions if q.kind == "auto"}
+    assert scores["hw2_q1_ig_tests"] == 0.0 and scores["hw2_q2_gap_tests"] == 3.0, scores
