@@ -207,6 +207,10 @@ class Grader:
         # this process has no memory limit: what the kernel sends is bounded in bytes and values
         self.peer = _wire.Peer(rfd, wfd, self.codec, self._handle, max_line=_wire.TRUSTED_MAX_LINE,
                                max_items=_wire.TRUSTED_MAX_ITEMS)
+        # until the next test cell sets its own, a new kernel may send what one test may: a
+        # restarted kernel can still call the functions earlier tests handed out (the references
+        # outlive it), and one that keeps what it is given would otherwise take all it is sent
+        self.peer.budget = min(_wire.TRUSTED_MAX_PER_TEST, max(0, _wire.TRUSTED_MAX_TOTAL - self.received_before))
         try:
             msg = self.peer.recv(time.monotonic() + 120)
         except _wire.WireError as err:

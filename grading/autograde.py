@@ -674,13 +674,19 @@ def _unique_students(pending: list, given: str | None) -> None:
     keeps it; one read from a file name (``mallory/zed.ipynb``: any student can leave such a
     file in their own folder) gets the ``-2`` suffix, whatever order the files come in, and
     both rows note the other file: a classmate's row never silently becomes someone else's file.
+    Between two ids read from folders the shallower path wins (``zed/hw1.ipynb`` over
+    ``mallory/zed/hw1.ipynb``: a student's files lie inside their own folder, so a file named
+    after a classmate's folder is always deeper than that classmate's own).
     """
     def from_folder(item) -> bool:
         res = item[0]
         return Path(res.path).stem == (given or res.assignment)
 
+    def priority(item) -> tuple[bool, int]:  # sorted() is stable: else file order
+        return (not from_folder(item), len(Path(os.path.abspath(item[0].path)).parts))
+
     used: dict[tuple[str, str], SubmissionResult] = {}
-    for res, _nb in sorted(pending, key=lambda item: not from_folder(item)):  # stable: else file order
+    for res, _nb in sorted(pending, key=priority):
         base, student, k = res.student, res.student, 2
         while (res.assignment, student) in used:
             student, k = f"{base}-{k}", k + 1
