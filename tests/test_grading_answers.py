@@ -19,11 +19,8 @@ passed before the hidden tests compared with a value computed in the trusted pro
 
 from __future__ import annotations
 
-import nbformat
 import pytest
-from _grading_class import assert_full_marks, grade_class
-
-from grading.course import EXERCISES_DIR
+from _grading_class import assert_full_marks, exercise_with, grade_class
 
 HW2, HW4, HW5, HW7 = ("hw2_integrated_gradients", "hw4_axioms", "hw5_sanity_checks", "hw7_explain_your_model")
 
@@ -142,19 +139,9 @@ TRICKS = {
 }
 
 
-def _exercise_with(name, answers):
-    nb = nbformat.read(EXERCISES_DIR / name / f"{name}.ipynb", 4)
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            cell.source = answers.pop(gid).strip("\n")
-    assert not answers, f"{name} has no cells {sorted(answers)}"
-    return nb
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    submissions = {s: (name, _exercise_with(name, dict(cells))) for s, (name, cells, _q) in TRICKS.items()}
+    submissions = {s: (name, exercise_with(name, dict(cells))) for s, (name, cells, _q) in TRICKS.items()}
     return grade_class(tmp_path_factory.mktemp("answers"), submissions, (HW2, HW4, HW5, HW7))
 
 

@@ -39,9 +39,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _grading_class import assert_full_marks, grade_class, solution
-
-from grading.course import EXERCISES_DIR
+from _grading_class import assert_full_marks, exercise_with, grade_class, solution
 
 HW2, HW4, HW5, HW7 = "hw2_integrated_gradients", "hw4_axioms", "hw5_sanity_checks", "hw7_explain_your_model"
 ATTACKS = Path(__file__).parent / "attacks"
@@ -62,16 +60,6 @@ HONEST = {
 }
 
 
-def _exercise_with(name, answers):
-    nb = nbformat.read(EXERCISES_DIR / name / f"{name}.ipynb", 4)
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            cell.source = answers.pop(gid).strip("\n")
-    assert not answers, f"{name} has no cells {sorted(answers)}"
-    return nb
-
-
 def _budget_after_restart():
     """hw5 solved, with two added cells after the Q2 test: one exits, one floods (see the folder)."""
     nb = solution(HW5)
@@ -84,8 +72,8 @@ def _budget_after_restart():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    submissions = {s: (name, _exercise_with(name, dict(cells))) for s, (name, cells, _q) in TRICKS.items()}
-    submissions.update({s: (name, _exercise_with(name, dict(cells))) for s, (name, cells) in HONEST.items()})
+    submissions = {s: (name, exercise_with(name, dict(cells))) for s, (name, cells, _q) in TRICKS.items()}
+    submissions.update({s: (name, exercise_with(name, dict(cells))) for s, (name, cells) in HONEST.items()})
     submissions["budget_hw5"] = (HW5, _budget_after_restart())
     nb = solution(HW5)
     for cell in nb.cells:
