@@ -53,3 +53,12 @@ def exercise_with(name: str, answers: dict):
             cell.source = answers.pop(gid).strip("\n")
     assert not answers, f"{name} has no cells {sorted(answers)}"
     return nb
+
+
+def assert_no_points_for(res, assignment: str, questions: list[str]) -> dict:
+    """``res`` was graded as ``assignment`` and scored 0 on each of ``questions``; returns
+    ``{question: score}`` of its autograded questions."""
+    assert res.status == "graded" and res.assignment == assignment, res.messages
+    scores = {q.question: q.score for q in res.questions if q.kind == "auto"}
+    assert all(scores[q] == 0.0 for q in questions), scores
+    return scores

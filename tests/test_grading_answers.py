@@ -20,7 +20,7 @@ passed before the hidden tests compared with a value computed in the trusted pro
 from __future__ import annotations
 
 import pytest
-from _grading_class import assert_full_marks, exercise_with, grade_class
+from _grading_class import assert_full_marks, assert_no_points_for, exercise_with, grade_class
 
 HW2, HW4, HW5, HW7 = ("hw2_integrated_gradients", "hw4_axioms", "hw5_sanity_checks", "hw7_explain_your_model")
 
@@ -150,9 +150,7 @@ def graded(tmp_path_factory):
 def test_an_answer_without_the_work_scores_zero(graded, student):
     name, _cells, questions = TRICKS[student]
     res = graded[student]
-    assert res.status == "graded" and res.assignment == name, res.messages
-    scores = {q.question: q.score for q in res.questions if q.kind == "auto"}
-    assert all(scores[q] == 0.0 for q in questions), scores
+    scores = assert_no_points_for(res, name, questions)
     assert res.auto_total == 0.0, scores
 
 

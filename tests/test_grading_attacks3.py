@@ -39,7 +39,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _grading_class import assert_full_marks, exercise_with, grade_class, solution
+from _grading_class import (
+    assert_full_marks,
+    assert_no_points_for,
+    exercise_with,
+    grade_class,
+    solution,
+)
 
 HW2, HW4, HW5, HW7 = "hw2_integrated_gradients", "hw4_axioms", "hw5_sanity_checks", "hw7_explain_your_model"
 ATTACKS = Path(__file__).parent / "attacks"
@@ -92,10 +98,7 @@ def graded(tmp_path_factory):
 @pytest.mark.parametrize("student", sorted(TRICKS))
 def test_an_answer_without_the_work_scores_zero(graded, student):
     name, _cells, questions = TRICKS[student]
-    res = graded[student]
-    assert res.status == "graded" and res.assignment == name, res.messages
-    scores = {q.question: q.score for q in res.questions if q.kind == "auto"}
-    assert all(scores[q] == 0.0 for q in questions), scores
+    assert_no_points_for(graded[student], name, questions)
 
 
 @pytest.mark.slow
